@@ -31,7 +31,7 @@ _THAI_BAD_RE = regex.compile(
     r"(?<![\u0e01-\u0e2e\u0e31\u0e34-\u0e3a\u0e47-\u0e4e])[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]"
     r"|(?<![\u0e01-\u0e2e\u0e48-\u0e4b])\u0e33"
     r"|[\u0e40-\u0e44](?![\u0e01-\u0e2e])"
-    r"|[\u0e4f\u0e5a\u0e5b]|(?<=[\u0e01-\u0e4e])[\u0e50-\u0e59]|[\u0e50-\u0e59](?=[\u0e01-\u0e4e])"
+    r"|[\u0e4f\u0e5a\u0e5b]"
 )
 #: The "common characters" byte ranges of each CJK code page (level-1 hanzi/kanji, kana).
 _COMMON_CJK = {

@@ -20,9 +20,12 @@ name streams (tokens repeat) and lets every view token be traced back to a span 
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from functools import lru_cache
+from math import exp
+from typing import NamedTuple
 
 import icu
 import opencc
@@ -43,7 +46,6 @@ KNOWN_EXTENSIONS = frozenset(
     "xlsx ppt pptx txt rtf odt epub mobi zip rar 7z tar gz bz2 xz iso exe msi apk dmg deb rpm srt ass "
     "ssa sub idx nfo sfv md5 torrent html htm mp2 7zip".split()
 )
-_EXTENSION_RE = regex.compile(r"\.([A-Za-z0-9]{1,5})\s*$")
 _VI_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
 _LATIN_MARK_RE = regex.compile(r"(?<=\p{Latin}\p{Mn}*)[\u0300-\u036f]")
 _FOLD_TABLE = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o", "ё": "е"})
@@ -55,8 +57,7 @@ _LEET_TABLE = str.maketrans(charsets.LEET)
 _MYANMAR_ZERO_DIGIT_RE = regex.compile(r"(?<=[0-9\u1040-\u1049])\u1040|\u1040(?=[0-9\u1040-\u1049])")
 
 
-@dataclass(frozen=True)
-class Obfuscation:
+class Obfuscation(NamedTuple):
     """Counts of evasion-like or lossy events seen while normalising one name (model features)."""
 
     invisible: int = 0
@@ -70,14 +71,8 @@ class Obfuscation:
     fallback_decoding: int = 0
     invalid_bytes: int = 0
 
-    def __add__(self, other: Obfuscation) -> Obfuscation:
-        return Obfuscation(*(a + b for a, b in zip(self.astuple(), other.astuple())))
-
-    def astuple(self) -> tuple[int, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self))
-
-    def asdict(self) -> dict[str, int]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+    def plus(self, *others: Obfuscation) -> Obfuscation:
+        return Obfuscation(*map(sum, zip(self, *others)))
 
 
 NO_OBFUSCATION = Obfuscation()
@@ -94,15 +89,14 @@ class TokenViews:
     end: int
 
 
-@dataclass(frozen=True)
-class Normalized:
+class Normalized(NamedTuple):
     text: str  # the decoded raw name; spans index into it
     ext: str
     norm: str
     fold: str
     skel: str
     zawgyi_probability: float
-    obfuscation: Obfuscation = field(default=NO_OBFUSCATION)
+    obfuscation: Obfuscation = NO_OBFUSCATION
 
     def views(self) -> dict[str, str]:
         return {"norm": self.norm, "fold": self.fold, "skel": self.skel}
@@ -110,28 +104,47 @@ class Normalized:
 
 def normalize(raw: str | bytes) -> Normalized:
     """Normalise one filename (``str`` or raw ``bytes``); never raises."""
-    decoded = _decode(raw)
-    stem, ext = split_extension(decoded.text)
-    zawgyi_p, convert = _zawgyi(stem)
-    tokens = [_token(t, convert) for t in charsets.RAW_SPLIT_RE.split(stem) if t]
-    parts = [part for token_parts, _ in tokens for part in token_parts]
-    skel_tokens, rejoined = _rejoin_spaced_letters([p[2] for p in parts])
-    counts = Obfuscation(*map(sum, zip(*(c for _, c in tokens)))) if tokens else NO_OBFUSCATION
-    counts += Obfuscation(
-        rejoined=rejoined,
-        zawgyi_converted=int(convert),
-        fallback_decoding=int(decoded.fallback and decoded.invalid_bytes == 0),
-        invalid_bytes=decoded.invalid_bytes,
-    )
+    if isinstance(raw, str):
+        text, decoding = raw, NO_OBFUSCATION
+    else:
+        decoded = decode(bytes(raw))
+        text, decoding = decoded.text, _decoding_counts(decoded)
+    stem, ext = split_extension(text)
+    raw_tokens = _raw_tokens(stem)
+    zawgyi_p, convert = _zawgyi_decision(stem, raw_tokens)
+    tokens = [_token(t, convert) for t in raw_tokens]
+    if not all([t[0] for t in tokens]):
+        tokens = [t for t in tokens if t[0]]  # tokens that were only invisible characters
+    skel, rejoined = _rejoin_spaced_letters(" ".join([t[2] for t in tokens]))
+    counts = [t[3] for t in tokens if t[3] is not NO_OBFUSCATION]
+    if rejoined or convert:
+        counts.append(Obfuscation(rejoined=rejoined, zawgyi_converted=int(convert)))
     return Normalized(
-        text=decoded.text,
-        ext=ext,
-        norm=" ".join(p[0] for p in parts),
-        fold=" ".join(p[1] for p in parts),
-        skel=" ".join(skel_tokens),
-        zawgyi_probability=zawgyi_p,
-        obfuscation=counts,
+        text,
+        ext,
+        " ".join([t[0] for t in tokens]),
+        " ".join([t[1] for t in tokens]),
+        skel,
+        zawgyi_p,
+        decoding.plus(*counts) if counts else decoding,
     )
+
+
+def _decoding_counts(decoded: Decoded) -> Obfuscation:
+    if not decoded.fallback:
+        return NO_OBFUSCATION
+    return Obfuscation(fallback_decoding=int(decoded.invalid_bytes == 0), invalid_bytes=decoded.invalid_bytes)
+
+
+def _raw_tokens(stem: str) -> list[str]:
+    if stem.isascii():
+        return [t for t in _ASCII_SPLIT_RE.split(stem) if t]
+    if charsets.ZWSP in stem:
+        return [t for t in charsets.RAW_SPLIT_RE.split(stem) if t]
+    return stem.translate(charsets.SEPARATOR_TABLE).split()
+
+
+_ASCII_SPLIT_RE = re.compile("[" + re.escape("".join(sorted(c for c in charsets.SEPARATOR_CHARS if c.isascii()))) + "]+")
 
 
 def aligned_tokens(raw: str | bytes) -> list[TokenViews]:
@@ -142,77 +155,159 @@ def aligned_tokens(raw: str | bytes) -> list[TokenViews]:
     """
     decoded = _decode(raw)
     stem, _ = split_extension(decoded.text)
-    _, convert = _zawgyi(stem)
+    _, convert = _zawgyi_decision(stem, _raw_tokens(stem))
     out, start = [], 0
     for match in [*charsets.RAW_SPLIT_RE.finditer(stem), None]:
         end = match.start() if match else len(stem)
         if end > start:
-            for norm, fold, skel in _token(stem[start:end], convert)[0]:
-                out.append(TokenViews(norm, fold, skel, start, end))
+            norm, fold, skel, _ = _token(stem[start:end], convert)
+            for views in zip(norm.split(), fold.split(), skel.split()):
+                out.append(TokenViews(*views, start, end))
         start = match.end() if match else end
     return out
 
 
 def split_extension(text: str) -> tuple[str, str]:
     """(stem, extension) where the extension is known or 1-4 ASCII letters; the stem is never empty."""
-    match = _EXTENSION_RE.search(text)
-    if not match or match.start() == 0:
+    stem, dot, ext = text.rpartition(".")
+    ext = ext.rstrip().lower()
+    if not stem or len(ext) > 5 or not (ext.isascii() and ext.isalnum()):
         return text, ""
-    ext = match.group(1).lower()
     if ext in KNOWN_EXTENSIONS or (ext.isalpha() and len(ext) <= 4):
-        return text[: match.start()], ext
+        return stem, ext
     return text, ""
 
 
 def _decode(raw: str | bytes) -> Decoded:
-    if isinstance(raw, (bytes, bytearray, memoryview)):
-        return decode(bytes(raw))
-    return Decoded(raw, "utf-8")
+    return Decoded(raw, "utf-8") if isinstance(raw, str) else decode(bytes(raw))
 
 
 _zawgyi_detector = ZawgyiDetector()
 _zawgyi_to_unicode = icu.Transliterator.createInstance("Zawgyi-my")
 
 
-def _zawgyi(stem: str) -> tuple[float, bool]:
+def _zawgyi_decision(stem: str, raw_tokens: list[str]) -> tuple[float, bool]:
+    """(probability, convert?) for the whole name.
+
+    Converts only when the detector is sure *and* the converted text no longer looks like
+    Zawgyi; both are judged on prepared text, so normalising ``norm`` again decides the same.
+    """
     if stem.isascii() or not charsets.FAMILY_PATTERNS["myanmar"].search(stem):
         return 0.0, False
-    p = _zawgyi_detector.get_zawgyi_probability(stem)
-    return p, p > ZAWGYI_THRESHOLD
+    prepared = [_prepare(t)[0] for t in raw_tokens if not t.isascii()]
+    p = _zawgyi_probability(prepared)
+    if p <= ZAWGYI_THRESHOLD:
+        return p, False
+    return p, _zawgyi_probability([_zawgyi_convert(t) for t in prepared]) <= ZAWGYI_THRESHOLD
 
 
-Parts = tuple[tuple[str, str, str], ...]
+def _zawgyi_probability(texts: list[str]) -> float:
+    """The detector's probability for the whole name, summed from cached per-token log-odds.
+
+    The detector scores pairs of adjacent characters and treats every non-Myanmar character
+    like the string boundary, so splitting at separators leaves its total unchanged.
+    """
+    total = sum([_zawgyi_log_odds(t) for t in texts])
+    if total == 0.0:
+        return 0.0
+    return 1 / (1 + exp(-total)) if total < 0 else exp(total) / (1 + exp(total))
 
 
-@lru_cache(maxsize=1 << 17)
-def _token(token: str, zawgyi: bool) -> tuple[Parts, tuple[int, ...]]:
-    """Normalise one raw token into (norm, fold, skel) parts plus the obfuscation it showed."""
+@lru_cache(maxsize=1 << 16)
+def _zawgyi_log_odds(text: str) -> float:
+    if not charsets.FAMILY_PATTERNS["myanmar"].search(text):
+        return 0.0
+    # The detector's public API returns only the final probability; its pair scores are summed here.
+    return -sum(x for x in _zawgyi_detector._llrs(text) if x == x)
+
+
+@lru_cache(maxsize=1 << 16)
+def _zawgyi_convert(prepared: str) -> str:
+    if not charsets.FAMILY_PATTERNS["myanmar"].search(prepared):
+        return prepared
+    return _prepare(_zawgyi_to_unicode.transliterate(prepared))[0]
+
+
+#: One raw token in each view (space-joined when NFKC split it) and the obfuscation it showed.
+TokenResult = tuple[str, str, str, Obfuscation]
+
+
+#: Token results by (token, zawgyi): real name streams repeat tokens, so this carries the speed.
+#: Cleared when full, which keeps memory bounded and cannot change any result.
+_TOKEN_CACHE: dict[tuple[str, bool], TokenResult] = {}
+TOKEN_CACHE_SIZE = 1 << 18
+
+
+def _token(token: str, zawgyi: bool) -> TokenResult:
+    result = _TOKEN_CACHE.get((token, zawgyi))
+    if result is None:
+        if token.isdigit() and token.isascii():
+            return token, token, token, NO_OBFUSCATION  # counters and dates: too varied to cache
+        if len(_TOKEN_CACHE) >= TOKEN_CACHE_SIZE:
+            _TOKEN_CACHE.clear()
+        result = _TOKEN_CACHE[token, zawgyi] = _normalize_token(token, zawgyi)
+    return result
+
+
+def _normalize_token(token: str, zawgyi: bool) -> TokenResult:
     if token.isascii() and token.isprintable():
         return _ascii_token(token)
-    cleaned = token.translate(charsets.INVISIBLE_TABLE).replace(charsets.ZWSP, "")
-    invisible = len(token) - len(cleaned)
-    norm, native_digits = _norm(cleaned, zawgyi)
-    parts, counts = [], Obfuscation(invisible=invisible, native_digits=native_digits)
-    for piece in norm.translate(charsets.SEPARATOR_TABLE).split():
-        fold = _fold(piece)
+    text, prepare_counts = _prepare(token)
+    if zawgyi:
+        text = _zawgyi_convert(text)
+    parts, counts = [], [prepare_counts]
+    for piece in text.translate(charsets.SEPARATOR_TABLE).split():
+        norm = _repaired(piece)
+        if not norm:
+            continue
+        fold = _fold(norm)
         skel, skel_counts = _skel(fold)
-        parts.append((piece, fold, skel))
-        counts += skel_counts
-    return tuple(parts), counts.astuple()
+        parts.append((norm, fold, skel))
+        counts.append(skel_counts)
+    views = [" ".join(view) for view in zip(*parts)] or ["", "", ""]
+    return *views, _shared_if_zero(NO_OBFUSCATION.plus(*counts))
 
 
-def _ascii_token(token: str) -> tuple[Parts, tuple[int, ...]]:
+def _shared_if_zero(counts: Obfuscation) -> Obfuscation:
+    """Zero counts are the shared NO_OBFUSCATION, so the per-name sum can skip them by identity."""
+    return counts if any(counts) else NO_OBFUSCATION
+
+
+@lru_cache(maxsize=1 << 16)
+def _prepare(token: str) -> tuple[str, Obfuscation]:
+    """Invisibles out, NFKC + casefold, native digits to ASCII: the text Zawgyi is judged on."""
+    cleaned = token.translate(charsets.INVISIBLE_TABLE).replace(charsets.ZWSP, "")
+    text, native_digits = _ascii_digits(_unicode_fold(cleaned))
+    return text, Obfuscation(invisible=len(token) - len(cleaned), native_digits=native_digits)
+
+
+def _unicode_fold(text: str) -> str:
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text).casefold())
+
+
+#: Script repairs on malformed sequences can leave text that NFC reorders; a few rounds settle it.
+_MAX_REPAIR_ROUNDS = 4
+
+
+def _repaired(piece: str) -> str:
+    text = _script_repairs(piece)
+    for _ in range(_MAX_REPAIR_ROUNDS):
+        again = _script_repairs(_ascii_digits(_unicode_fold(text))[0])
+        if again == text:
+            break
+        text = again
+    return text
+
+
+def _ascii_token(token: str) -> TokenResult:
     norm = token.lower()
     skel, counts = _skel(norm)
-    return ((norm, norm, skel),), counts.astuple()
+    return norm, norm, skel, _shared_if_zero(counts)
 
 
-def _norm(text: str, zawgyi: bool) -> tuple[str, int]:
+def _script_repairs(text: str) -> str:
+    """Per-script spelling repairs, each only when its script is present."""
     families = charsets.script_families(text)
-    if zawgyi and "myanmar" in families:
-        text = _zawgyi_to_unicode.transliterate(text)
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = unicodedata.normalize("NFC", text)
     if "thai" in families:
         text = thai_normalize(text)
     if "lao" in families:
@@ -223,7 +318,7 @@ def _norm(text: str, zawgyi: bool) -> tuple[str, int]:
         text = _t2s.convert(text)
     if "latin" in families and not text.isascii():
         text = _vietnamese_old_tone_placement(text)
-    return _ascii_digits(text)
+    return text
 
 
 _t2s = opencc.OpenCC("t2s")
@@ -232,10 +327,11 @@ _t2s = opencc.OpenCC("t2s")
 def _ascii_digits(text: str) -> tuple[str, int]:
     if text.isascii():
         return text, 0
-    if charsets.MYANMAR_ZERO in text:
-        text = _MYANMAR_ZERO_DIGIT_RE.sub("0", text).replace(charsets.MYANMAR_ZERO, charsets.MYANMAR_WA)
-    converted = text.translate(charsets.DIGIT_TABLE)
-    return converted, sum(a != b for a, b in zip(text, converted))
+    converted = text
+    if charsets.MYANMAR_ZERO in converted:
+        converted = _MYANMAR_ZERO_DIGIT_RE.sub("0", converted).replace(charsets.MYANMAR_ZERO, charsets.MYANMAR_WA)
+    converted = converted.translate(charsets.DIGIT_TABLE)
+    return converted, sum(a != b and b.isdigit() for a, b in zip(text, converted))
 
 
 def _vietnamese_tone_map() -> dict[str, str]:
@@ -302,19 +398,19 @@ def _deleet(text: str) -> tuple[str, int]:
     return _LEET_SINGLE_RE.sub(swap, text), count
 
 
-def _rejoin_spaced_letters(tokens: list[str]) -> tuple[list[str], int]:
+_SPACED_LETTERS_RE = re.compile(r"(?<![^ ])[^\W\d_](?: [^\W\d_]){2,}(?![^ ])")
+
+
+def _rejoin_spaced_letters(text: str) -> tuple[str, int]:
     """'m o v i e' -> 'movie': runs of three or more single letters become one token."""
-    out, run, rejoined = [], [], 0
-    for token in [*tokens, None]:
-        if token is not None and len(token) == 1 and token.isalpha():
-            run.append(token)
-            continue
-        if len(run) >= 3:
-            out.append("".join(run))
-            rejoined += len(run)
-        else:
-            out.extend(run)
-        run = []
-        if token is not None:
-            out.append(token)
-    return out, rejoined
+    if " " not in text:
+        return text, 0
+    rejoined = 0
+
+    def join(match: re.Match) -> str:
+        nonlocal rejoined
+        letters = match.group().replace(" ", "")
+        rejoined += len(letters)
+        return letters
+
+    return _SPACED_LETTERS_RE.sub(join, text), rejoined
