@@ -141,7 +141,7 @@ def _raw_tokens(stem: str) -> list[str]:
         return [t for t in _ASCII_SPLIT_RE.split(stem) if t]
     if charsets.ZWSP in stem:
         return [t for t in charsets.RAW_SPLIT_RE.split(stem) if t]
-    return stem.translate(charsets.SEPARATOR_TABLE).split()
+    return [t for t in stem.translate(charsets.SEPARATOR_TABLE).split(" ") if t]
 
 
 _ASCII_SPLIT_RE = re.compile("[" + re.escape("".join(sorted(c for c in charsets.SEPARATOR_CHARS if c.isascii()))) + "]+")
@@ -256,7 +256,7 @@ def _normalize_token(token: str, zawgyi: bool) -> TokenResult:
     if zawgyi:
         text = _zawgyi_convert(text)
     parts, counts = [], [prepare_counts]
-    for piece in text.translate(charsets.SEPARATOR_TABLE).split():
+    for piece in text.translate(charsets.SEPARATOR_TABLE).split(" "):
         norm = _repaired(piece)
         if not norm:
             continue
@@ -398,19 +398,34 @@ def _deleet(text: str) -> tuple[str, int]:
     return _LEET_SINGLE_RE.sub(swap, text), count
 
 
+#: Detects a run of three or more single-letter tokens; the rule itself is rejoin_spaced_letters.
 _SPACED_LETTERS_RE = re.compile(r"(?<![^ ])[^\W\d_](?: [^\W\d_]){2,}(?![^ ])")
 
 
 def _rejoin_spaced_letters(text: str) -> tuple[str, int]:
-    """'m o v i e' -> 'movie': runs of three or more single letters become one token."""
-    if " " not in text:
+    if " " not in text or not _SPACED_LETTERS_RE.search(text):
         return text, 0
-    rejoined = 0
+    joined = rejoin_spaced_letters(text.split(" "))
+    return " ".join(t for t, _ in joined), sum(hi - lo for _, (lo, hi) in joined if hi - lo > 1)
 
-    def join(match: re.Match) -> str:
-        nonlocal rejoined
-        letters = match.group().replace(" ", "")
-        rejoined += len(letters)
-        return letters
 
-    return _SPACED_LETTERS_RE.sub(join, text), rejoined
+def rejoin_spaced_letters(tokens: list[str]) -> list[tuple[str, tuple[int, int]]]:
+    """'m o v i e' -> 'movie': runs of three or more single letters become one token.
+
+    Returns each output token with the range of input tokens it was made from.
+    """
+    out: list[tuple[str, tuple[int, int]]] = []
+    run_start = 0
+    for i in range(len(tokens) + 1):
+        letter = i < len(tokens) and len(tokens[i]) == 1 and tokens[i].isalpha()
+        if letter:
+            continue
+        run = tokens[run_start:i]
+        if len(run) >= 3:
+            out.append(("".join(run), (run_start, i)))
+        else:
+            out += [(t, (run_start + k, run_start + k + 1)) for k, t in enumerate(run)]
+        if i < len(tokens):
+            out.append((tokens[i], (i, i + 1)))
+        run_start = i + 1
+    return out

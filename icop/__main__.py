@@ -1,0 +1,3 @@
+from icop.cli import main
+
+main()

@@ -1,0 +1,144 @@
+"""Reading names from files and streams: the one place icop touches input bytes.
+
+Lines are read as bytes, in bounded chunks, so that a malformed line is reported with its
+number instead of killing the run, and so that memory does not grow with the input.
+Policies for bad lines (``errors``):
+
+* ``replace`` (default): decode with the legacy code-page fallback, invalid bytes become
+  U+FFFD and are counted; the name is kept.
+* ``skip``: the line is reported (file and line number) and left out of the output.
+* ``strict``: the run stops with an error naming the file and line.
+
+Names longer than :data:`MAX_NAME_CHARS` characters are truncated and counted.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from icop.decoding import decode
+
+#: Longest name kept, in characters; real filenames stop at 255 bytes on most file systems.
+MAX_NAME_CHARS = 1024
+#: Bytes read per line before truncating (4 bytes per character at most in UTF-8).
+MAX_LINE_BYTES = 4 * MAX_NAME_CHARS
+ERROR_POLICIES = ("replace", "skip", "strict")
+CHUNK_BYTES = 1 << 20
+
+
+class InputError(ValueError):
+    """A problem with an input file, naming the file, the line and what to do."""
+
+
+@dataclass
+class ReadStats:
+    lines: int = 0
+    invalid_utf8: int = 0
+    skipped: int = 0
+    truncated: int = 0
+    fallback_decoded: int = 0
+    problems: list[str] = field(default_factory=list)  # one line each, for stderr
+
+
+@dataclass(frozen=True)
+class Name:
+    line: int
+    text: str  # decoded
+    raw: str | bytes  # what normalisation should see: the bytes when they were not UTF-8
+
+
+@contextmanager
+def open_input(path: str) -> Iterator[BinaryIO]:
+    """``-`` is stdin; anything else must be a readable file (checked before any work)."""
+    if path == "-":
+        yield sys.stdin.buffer
+        return
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: no such file; check the path")
+    try:
+        handle = p.open("rb")
+    except OSError as err:
+        raise InputError(f"{path}: cannot open ({err.strerror}); check permissions") from err
+    with handle:
+        yield handle
+
+
+def read_names(stream: BinaryIO, source: str, errors: str = "replace", stats: ReadStats | None = None) -> Iterator[Name]:
+    """Names from a one-name-per-line stream; blank lines are kept as empty names."""
+    if errors not in ERROR_POLICIES:
+        raise ValueError(f"errors must be one of {ERROR_POLICIES}")
+    stats = stats if stats is not None else ReadStats()
+    for number, data in enumerate(_lines(stream), 1):
+        stats.lines += 1
+        name = _decode_line(data, number, source, errors, stats)
+        if name is not None:
+            yield name
+
+
+def _lines(stream: BinaryIO) -> Iterator[bytes]:
+    """Lines without their terminator; an over-long line is cut at MAX_LINE_BYTES + 1 bytes."""
+    pending = b""
+    while chunk := stream.read(CHUNK_BYTES):
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            yield line[: MAX_LINE_BYTES + 1].removesuffix(b"\r")
+        if len(pending) > MAX_LINE_BYTES:
+            yield pending[: MAX_LINE_BYTES + 1]
+            pending = _discard_rest_of_line(stream)
+    if pending:
+        yield pending[: MAX_LINE_BYTES + 1].removesuffix(b"\r")
+
+
+def _discard_rest_of_line(stream: BinaryIO) -> bytes:
+    while chunk := stream.read(CHUNK_BYTES):
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            return chunk[newline + 1 :]
+    return b""
+
+
+def _decode_line(data: bytes, number: int, source: str, errors: str, stats: ReadStats) -> Name | None:
+    truncated = len(data) > MAX_LINE_BYTES
+    data = data[:MAX_LINE_BYTES]
+    raw: str | bytes
+    try:
+        text = raw = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if truncated and err.start >= len(data) - 3:
+            text = raw = data[: err.start].decode("utf-8")  # the cut fell inside a character
+        else:
+            text = _bad_utf8(data, err, number, source, errors, stats)
+            if text is None:
+                return None
+            raw = data
+    if truncated or len(text) > MAX_NAME_CHARS:
+        stats.truncated += 1
+        stats.problems.append(f"{source}:{number}: name longer than {MAX_NAME_CHARS} characters, truncated")
+        text = text[:MAX_NAME_CHARS]
+        raw = text if isinstance(raw, str) else raw[:MAX_NAME_CHARS]
+    return Name(number, text, raw)
+
+
+def _bad_utf8(data: bytes, err: UnicodeDecodeError, number: int, source: str, errors: str, stats: ReadStats) -> str | None:
+    where = f"{source}:{number}: invalid UTF-8 at byte {err.start}"
+    if errors == "strict":
+        raise InputError(f"{where}; fix the file or rerun with --errors replace or --errors skip")
+    if errors == "skip":
+        stats.skipped += 1
+        stats.problems.append(f"{where}; line skipped")
+        return None
+    decoded = decode(data)
+    if decoded.invalid_bytes:
+        stats.invalid_utf8 += 1
+        stats.problems.append(f"{where}; {decoded.invalid_bytes} bytes replaced")
+    else:
+        stats.fallback_decoded += 1
+        stats.problems.append(f"{where}; decoded as {decoded.codec}")
+    return decoded.text
