@@ -45,7 +45,7 @@ def _build_tables():
         elif cat in ("Cc", "Cf") or _is_invisible_mark(ch):
             if ch != ZWSP:
                 invisibles[ord(ch)] = None
-        if cat == "Nd" and not ch.isascii():
+        if cat == "Nd" and not ch.isascii() and not _is_zawgyi_codepoint(ch):
             digits[ord(ch)] = str(unicodedata.digit(ch))
     return frozenset(separators), invisibles, digits
 
@@ -55,6 +55,11 @@ def _folds_to_separators(ch: str, base: set[str]) -> bool:
         return True
     folded = unicodedata.normalize("NFKC", ch).casefold()
     return bool(folded) and all(c in base for c in folded)
+
+
+def _is_zawgyi_codepoint(ch: str) -> bool:
+    """Myanmar Shan digits are where Zawgyi fonts put medial and dot-below glyphs."""
+    return 0x1090 <= ord(ch) <= 0x1099
 
 
 def _is_invisible_mark(ch: str) -> bool:

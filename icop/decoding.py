@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import regex
 
-#: Fallback code pages, each with the script its non-ASCII output should be in. Order breaks ties.
+#: Fallback code pages, each with the characters its non-ASCII output should be (for cp1258,
+#: the Vietnamese letters and tone marks, not all of Latin-1). Order breaks ties.
 FALLBACK_CODEPAGES: tuple[tuple[str, str], ...] = (
     ("cp874", r"\p{Thai}"),
-    ("cp1258", r"[\p{Latin}\u0300-\u036f]"),
+    ("cp1258", r"[ÀÁÂÃÈÉÊÌÍÒÓÔÕÙÚÝàáâãèéêìíòóôõùúýĂăĐđƠơƯư\u0300\u0301\u0303\u0309\u0323]"),
     ("cp1251", r"\p{Cyrillic}"),
     ("cp932", r"[\p{Han}\p{Hiragana}\p{Katakana}]"),
     ("gbk", r"\p{Han}"),

@@ -39,7 +39,7 @@ from icop.decoding import Decoded, decode
 
 #: Zawgyi is converted only when the detector is at least this sure (blind conversion corrupts Unicode).
 ZAWGYI_THRESHOLD = 0.95
-#: Extensions recognised even when they contain digits; otherwise 1-4 ASCII letters.
+#: Extensions recognised even when they contain digits; otherwise 2-4 ASCII letters.
 KNOWN_EXTENSIONS = frozenset(
     "mp4 mp3 m4a m4v 3gp 3g2 mkv avi mov wmv flv webm mpg mpeg vob ts m2ts rmvb rm ogg ogv opus flac "
     "wav wma aac ac3 jpg jpeg png gif bmp webp heic heif tif tiff raw cr2 nef dng pdf doc docx xls "
@@ -168,12 +168,12 @@ def aligned_tokens(raw: str | bytes) -> list[TokenViews]:
 
 
 def split_extension(text: str) -> tuple[str, str]:
-    """(stem, extension) where the extension is known or 1-4 ASCII letters; the stem is never empty."""
+    """(stem, extension) where the extension is known or 2-4 ASCII letters; the stem is never empty."""
     stem, dot, ext = text.rpartition(".")
     ext = ext.rstrip().lower()
     if not stem or len(ext) > 5 or not (ext.isascii() and ext.isalnum()):
         return text, ""
-    if ext in KNOWN_EXTENSIONS or (ext.isalpha() and len(ext) <= 4):
+    if ext in KNOWN_EXTENSIONS or (ext.isalpha() and 2 <= len(ext) <= 4):
         return stem, ext
     return text, ""
 
@@ -314,14 +314,15 @@ def _script_repairs(text: str) -> str:
         text = text.replace("\u0ecd\u0eb2", "\u0eb3")
     if "khmer" in families:
         text = khnormal(text)
-    if "cjk" in families:
-        text = _t2s.convert(text)
+    if "cjk" in families and not _KANA_RE.search(text):
+        text = _t2s.convert(text)  # Han folding; a token with kana is Japanese and keeps its kanji
     if "latin" in families and not text.isascii():
         text = _vietnamese_old_tone_placement(text)
     return text
 
 
 _t2s = opencc.OpenCC("t2s")
+_KANA_RE = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 
 
 def _ascii_digits(text: str) -> tuple[str, int]:
@@ -364,13 +365,17 @@ def _skel(text: str) -> tuple[str, Obfuscation]:
     confusable = mixed = 0
     if not text.isascii():
         letters = charsets.letter_counts(text)
-        if len(letters) > 1:
+        if len(letters.keys() & _CONFUSABLE_FAMILIES) > 1:
             mixed = 1
             text, confusable = _map_confusables(text, letters)
     text, leet = _deleet(text)
     squeezed_text = _SQUEEZE_RE.sub(r"\1", text)
     squeezed = len(text) - len(squeezed_text)
     return squeezed_text, Obfuscation(leet=leet, confusable=confusable, squeezed=squeezed, mixed_script_tokens=mixed)
+
+
+#: Scripts whose letters pass for each other; mixing them inside one word is an evasion signal.
+_CONFUSABLE_FAMILIES = frozenset({"latin", "cyrillic", "greek"})
 
 
 def _map_confusables(text: str, letters: dict[str, int]) -> tuple[str, int]:

@@ -1,0 +1,60 @@
+import io
+
+import pytest
+
+from icop import streams
+
+
+def read(data: bytes, errors="replace"):
+    stats = streams.ReadStats()
+    names = list(streams.read_names(io.BytesIO(data), "in.txt", errors, stats))
+    return names, stats
+
+
+def test_lines_keep_their_numbers_including_empty_and_crlf():
+    names, stats = read(b"a.mp4\r\n\nb\x00c.jpg\nlast")
+    assert [(n.line, n.text) for n in names] == [(1, "a.mp4"), (2, ""), (3, "b\x00c.jpg"), (4, "last")]
+    assert stats.lines == 4 and not stats.problems
+
+
+def test_invalid_utf8_is_replaced_and_counted_by_default():
+    names, stats = read(b"ok\nab\xffcd\n")
+    assert names[1].text == "ab\ufffdcd" and names[1].raw == b"ab\xffcd"
+    assert stats.invalid_utf8 == 1
+    assert stats.problems == ["in.txt:2: invalid UTF-8 at byte 2; 1 bytes replaced"]
+
+
+def test_legacy_code_pages_are_decoded():
+    names, stats = read("свадьба\n".encode("cp1251"))
+    assert names[0].text == "свадьба" and stats.fallback_decoded == 1
+
+
+def test_skip_reports_and_leaves_out_the_line():
+    names, stats = read(b"ok\nab\xffcd\nfine\n", errors="skip")
+    assert [n.line for n in names] == [1, 3]
+    assert stats.skipped == 1 and "in.txt:2" in stats.problems[0]
+
+
+def test_strict_stops_with_file_and_line():
+    with pytest.raises(streams.InputError, match=r"in.txt:2: invalid UTF-8 at byte 2"):
+        read(b"ok\nab\xffcd\n", errors="strict")
+
+
+def test_huge_lines_are_truncated_and_counted_without_reading_them_whole():
+    huge = "ภ" * 100_000
+    names, stats = read(f"a\n{huge}\nb\n".encode())
+    assert [n.line for n in names] == [1, 2, 3]
+    assert len(names[1].text) == streams.MAX_NAME_CHARS
+    assert stats.truncated == 1
+    assert names[2].text == "b"
+
+
+def test_unterminated_huge_last_line():
+    names, stats = read(b"x" * (streams.CHUNK_BYTES * 2 + 5))
+    assert len(names) == 1 and len(names[0].text) == streams.MAX_NAME_CHARS and stats.truncated == 1
+
+
+def test_missing_file_is_an_error_before_reading(tmp_path):
+    with pytest.raises(streams.InputError, match="no such file"):
+        with streams.open_input(str(tmp_path / "absent.txt")):
+            pass
