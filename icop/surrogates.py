@@ -8,7 +8,8 @@ rare consonant-vowel pairings and the lists say so.
 
 The *latent* lexicon is larger than the shipped keyword lists: each stem has ``listed`` forms
 (in ``keywords/<lang>.tsv``) and ``unlisted`` variants that share the stem and an affix, so a
-model must generalise beyond the list. ``scripts/make_surrogates.py`` writes both files;
+model must generalise beyond the list. Each stem also has a ``decoy``: a benign pseudo-word that
+shares most of the stem's characters but contains no marker (the lexical-overlap hard negative). ``scripts/make_surrogates.py`` writes both files;
 :func:`latent_lexicon` reads the shipped one.
 """
 
@@ -87,11 +88,11 @@ INVENTORIES: dict[str, list[str]] = {
 class LexiconTerm:
     """One surrogate marker of the latent lexicon."""
 
-    id: str  # keyword entry id for listed terms (``th-0001``), latent id otherwise (``th-u0001``)
+    id: str  # keyword entry id for listed terms (``th-0001``); ``th-u0001`` unlisted, ``th-d0001`` decoy
     lang: str
     stem_id: str
     term: str
-    kind: str  # "listed" or "unlisted"
+    kind: str  # "listed", "unlisted" (markers) or "decoy" (a benign look-alike, never a marker)
     category: str
     weight: float
     match: str  # "token" or "substring"
@@ -116,54 +117,75 @@ def _language_lexicon(lang: str, rng: random.Random, check, taken: set[str]) -> 
     def usable(word: str) -> bool:
         return word not in taken and not check(word, lang)
 
-    def pseudo_word(syllables: int) -> str:
+    def pseudo_word(syllables: int) -> list[str]:
         for _ in range(10_000):
-            word = "".join(rng.choice(inventory) for _ in range(syllables))
-            if usable(word):
-                return word
+            parts = [rng.choice(inventory) for _ in range(syllables)]
+            if usable("".join(parts)):
+                return parts
         raise RuntimeError(f"surrogate inventory for {lang!r} is exhausted")
 
     affixes = rng.sample(inventory, 6)  # never used alone, so not checked alone
     match = "substring" if lang in UNSPACED else "token"
-    listed, unlisted = [], []
+    rows: dict[str, list[tuple[str, str, int, int]]] = {"listed": [], "unlisted": [], "decoy": []}
+    stems = []
     for i in range(STEMS_PER_LANGUAGE):
-        stem, variants = _stem_with_variants(rng, affixes, usable, lambda: pseudo_word(rng.choice((2, 3))))
+        syllables, variants = _stem_with_variants(rng, affixes, usable, lambda: pseudo_word(rng.choice((2, 3))))
+        stem = "".join(syllables)
+        stems.append(syllables)
         taken.update([stem, *variants])
-        forms = [(stem, "listed", 0)]
+        rows["listed"].append((stem, i, 0))
         if i < LISTED_VARIANTS:
-            forms.append((variants.pop(0), "listed", 0))
-        forms += [(v, "unlisted", (i + k) % PERIODS) for k, v in enumerate(variants)]
-        for term, kind, period in forms:
-            bucket = listed if kind == "listed" else unlisted
-            prefix = f"{lang}-" if kind == "listed" else f"{lang}-u"
-            bucket.append(
-                LexiconTerm(
-                    id=f"{prefix}{len(bucket) + 1:04d}",
-                    lang=lang,
-                    stem_id=f"{lang}-s{i + 1:03d}",
-                    term=term,
-                    kind=kind,
-                    category=CATEGORIES[i % len(CATEGORIES)],
-                    weight=round(0.5 + 0.05 * (i % 11), 2),
-                    match=match,
-                    period=period,
-                )
-            )
-    return listed + unlisted
+            rows["listed"].append((variants.pop(0), i, 0))
+        rows["unlisted"] += [(v, i, (i + k) % PERIODS) for k, v in enumerate(variants)]
+    markers = [t for kind in ("listed", "unlisted") for t, _, _ in rows[kind]]
+    for i, syllables in enumerate(stems):
+        rows["decoy"].append((_decoy(rng, syllables, inventory, markers, usable, taken), i, 0))
+    return [
+        LexiconTerm(
+            id=f"{lang}-{_ID_PREFIX[kind]}{n:04d}",
+            lang=lang,
+            stem_id=f"{lang}-s{i + 1:03d}",
+            term=term,
+            kind=kind,
+            category=CATEGORIES[i % len(CATEGORIES)],
+            weight=round(0.5 + 0.05 * (i % 11), 2),
+            match=match,
+            period=period,
+        )
+        for kind in rows
+        for n, (term, i, period) in enumerate(rows[kind], 1)
+    ]
 
 
-def _stem_with_variants(rng, affixes, usable, new_stem) -> tuple[str, list[str]]:
-    """A stem with two suffixed and one prefixed variant, all usable and distinct."""
+_ID_PREFIX = {"listed": "", "unlisted": "u", "decoy": "d"}
+
+
+def _stem_with_variants(rng, affixes, usable, new_stem) -> tuple[list[str], list[str]]:
+    """A stem (as syllables) with two suffixed and one prefixed variant, all usable and distinct."""
     while True:
-        stem = new_stem()
+        syllables = new_stem()
+        stem = "".join(syllables)
         suffixed = [stem + a for a in rng.sample(affixes, len(affixes)) if usable(stem + a)][:2]
         prefixed = [a + stem for a in rng.sample(affixes, len(affixes)) if usable(a + stem)][:1]
         if len(suffixed) == 2 and prefixed and prefixed[0] not in suffixed:
-            return stem, suffixed + prefixed
+            return syllables, suffixed + prefixed
+
+
+def _decoy(rng, syllables, inventory, markers, usable, taken) -> str:
+    """A lexical-overlap decoy: the stem with its first or last syllable swapped for one or two
+    others, so that it shares most of the stem's n-grams but contains no marker."""
+    for _ in range(10_000):
+        fresh = "".join(rng.choice(inventory) for _ in range(rng.choice((1, 2))))
+        kept = syllables[:-1] if rng.random() < 0.5 else syllables[1:]
+        word = "".join(kept) + fresh if kept is not syllables[1:] else fresh + "".join(kept)
+        if usable(word) and not any(m in word for m in markers):
+            taken.add(word)
+            return word
+    raise RuntimeError("no decoy found")
 
 
 def latent_lexicon() -> list[LexiconTerm]:
-    """The shipped latent lexicon (listed and unlisted surrogate markers of every language)."""
+    """The shipped latent lexicon: listed and unlisted markers and decoys of every language."""
     text = files("icop.resources").joinpath(LEXICON_RESOURCE).read_text(encoding="utf-8")
     rows = csv.DictReader((line for line in text.splitlines() if not line.startswith("#")), delimiter="\t")
     types = {f.name: f.type for f in fields(LexiconTerm)}

@@ -61,7 +61,7 @@ def test_a_different_seed_gives_a_different_lexicon():
     a = surrogates.build_latent_lexicon(1)
     b = surrogates.build_latent_lexicon(2)
     assert [t.term for t in a] != [t.term for t in b]
-    assert len(a) == len(b) == len(surrogates.LANGUAGES) * surrogates.STEMS_PER_LANGUAGE * 4
+    assert len(a) == len(b) == len(surrogates.LANGUAGES) * surrogates.STEMS_PER_LANGUAGE * 5  # 4 markers + 1 decoy
 
 
 @pytest.mark.parametrize("lang", sorted(surrogates.LANGUAGES))
@@ -69,3 +69,15 @@ def test_shipped_list_headers_declare_surrogate(lang):
     head = (ROOT / "keywords" / f"{lang}.tsv").read_text(encoding="utf-8").splitlines()[:2]
     assert head[0] == "# icop keyword list v1"
     assert head[1].startswith("# SURROGATE")
+
+
+def test_decoys_share_ngrams_with_a_stem_but_contain_no_marker(lexicon, matcher):
+    markers = [t.term for t in lexicon if t.kind != "decoy"]
+    decoys = [t for t in lexicon if t.kind == "decoy"]
+    assert len(decoys) == len(surrogates.LANGUAGES) * surrogates.STEMS_PER_LANGUAGE
+    for d in decoys:
+        stem = next(t.term for t in lexicon if t.stem_id == d.stem_id and t.kind == "listed")
+        shared = {stem[i : i + 2] for i in range(len(stem) - 1)} & {d.term[i : i + 2] for i in range(len(d.term) - 1)}
+        assert shared, d.id
+        assert not any(m in d.term for m in markers), d.id
+        assert matcher.scan(f"x {d.term} y") == [], d.id
