@@ -176,8 +176,8 @@ def _decoy(rng, syllables, inventory, markers, usable, taken) -> str:
     others, so that it shares most of the stem's n-grams but contains no marker."""
     for _ in range(10_000):
         fresh = "".join(rng.choice(inventory) for _ in range(rng.choice((1, 2))))
-        kept = syllables[:-1] if rng.random() < 0.5 else syllables[1:]
-        word = "".join(kept) + fresh if kept is not syllables[1:] else fresh + "".join(kept)
+        keep = rng.choice((1, len(syllables) - 1))  # most of the stem, or (if that holds a marker) less
+        word = "".join(syllables[:keep]) + fresh if rng.random() < 0.5 else fresh + "".join(syllables[-keep:])
         if usable(word) and not any(m in word for m in markers):
             taken.add(word)
             return word
