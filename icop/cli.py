@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from icop import __version__, keywords, streams
+from icop import __version__, keywords, streams, tables
 from icop.normalize import normalize
 
 # Offline by default (SAFETY.md rule 7): no dependency may phone home from a CLI process.
@@ -23,7 +23,7 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 
 DEFAULT_KEYWORDS = str(files("icop.resources").joinpath("keywords"))
-_KNOWN_ERRORS = (streams.InputError, keywords.KeywordListError, OSError)
+_KNOWN_ERRORS = (streams.InputError, keywords.KeywordListError, tables.TableError, ValueError, OSError)
 
 
 class IcopGroup(click.Group):
@@ -55,13 +55,16 @@ def _input_options(func):
         show_default=True,
         help="Lines that are not UTF-8: decode with fallback and count (replace), report and leave out (skip), or stop (strict).",
     )(func)
+    func = click.option(
+        "--column", help="Name column of CSV/TSV/JSONL/Parquet inputs (default: text)."
+    )(func)
     return click.argument("inputs", nargs=-1, type=click.Path(dir_okay=False, allow_dash=True))(func)
 
 
-def _names(inputs: tuple[str, ...], errors: str, stats: streams.ReadStats):
-    for source in inputs or ("-",):
-        with streams.open_input(source) as handle:
-            yield from ((source, name) for name in streams.read_names(handle, source, errors, stats))
+def _names(inputs: tuple[str, ...], column: str | None, errors: str, stats: streams.ReadStats):
+    """All inputs are opened and checked (file, format, column) before the first name is read."""
+    readers = [(source, streams.names_from(source, column, errors, stats)) for source in inputs or ("-",)]
+    return ((source, name) for source, reader in readers for name in reader)
 
 
 def _report(stats: streams.ReadStats, quiet: bool, summary: str) -> None:
@@ -74,13 +77,6 @@ def _report(stats: streams.ReadStats, quiet: bool, summary: str) -> None:
     click.echo(summary, err=True)
 
 
-def _check_inputs(inputs: tuple[str, ...]) -> None:
-    """Fail before any work if an input file is missing."""
-    for source in inputs:
-        if source != "-" and not Path(source).is_file():
-            raise streams.InputError(f"{source}: no such file; check the path")
-
-
 # --------------------------------------------------------------------------- normalize
 
 
@@ -88,14 +84,14 @@ def _check_inputs(inputs: tuple[str, ...]) -> None:
 @_input_options
 @click.option("--format", "fmt", type=click.Choice(["tsv", "jsonl"]), default="tsv", show_default=True)
 @click.option("--quiet", is_flag=True, help="No warnings or summary on stderr.")
-def normalize_command(inputs, errors, fmt, quiet):
-    """Normalise names (one per line; '-' or nothing reads stdin) into every view."""
-    _check_inputs(inputs)
+def normalize_command(inputs, column, errors, fmt, quiet):
+    """Normalise names (text lines, CSV/TSV, JSONL or Parquet; '-' or nothing reads stdin)."""
     stats = streams.ReadStats()
+    names = _names(inputs, column, errors, stats)
     fields = ["source", "line", "ext", "norm", "fold", "skel"]
     if fmt == "tsv":
         click.echo("\t".join(fields + ["obfuscation"]))
-    for source, name in _names(inputs, errors, stats):
+    for source, name in names:
         n = normalize(name.raw)
         obfuscation = {k: v for k, v in n.obfuscation._asdict().items() if v}
         row = dict(zip(fields, [source, name.line, n.ext, n.norm, n.fold, n.skel]))
@@ -169,19 +165,39 @@ def keywords_stats(list_paths):
 @_lists_argument
 @click.option("--key-file", type=click.Path(exists=True, dir_okay=False), help="Key for hashed lists.")
 @click.option("--quiet", is_flag=True, help="No warnings or summary on stderr.")
-def keywords_scan(inputs, errors, list_paths, key_file, quiet):
+def keywords_scan(inputs, column, errors, list_paths, key_file, quiet):
     """Report keyword hits per name by entry id and span (terms are never printed)."""
-    _check_inputs(inputs)
     matcher = keywords.KeywordMatcher(keywords.load(list_paths or [DEFAULT_KEYWORDS]), _read_key(key_file))
     stats = streams.ReadStats()
+    names = _names(inputs, column, errors, stats)
     click.echo("source\tline\tentry_id\tcategory\tview\tstart\tend")
     names_with_hits = 0
-    for source, name in _names(inputs, errors, stats):
+    for source, name in names:
         hits = matcher.scan(name.raw)
         names_with_hits += bool(hits)
         for h in hits:
             click.echo(f"{source}\t{name.line}\t{h.entry_id}\t{h.category}\t{h.view}\t{h.start}\t{h.end}")
     _report(stats, quiet, f"scanned {stats.lines - stats.skipped} names; {names_with_hits} with keyword hits")
+
+
+# --------------------------------------------------------------------------- synth
+
+
+@cli.command("synth")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False), help="TOML configuration (default: the shipped one).")
+@click.option("--n", "n", type=int, default=100_000, show_default=True, help="Number of names.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Output directory.")
+@click.option("--jsonl", is_flag=True, help="Also write corpus.jsonl.")
+@click.option("--quiet", is_flag=True)
+def synth_command(config_path, n, seed, out, jsonl, quiet):
+    """Generate a synthetic corpus (SURROGATE markers only) with its DATASHEET.md."""
+    from icop import synth
+
+    written = synth.write_corpus(synth.load_config(config_path), n, seed, out, jsonl)
+    if not quiet:
+        for name, path in written.items():
+            click.echo(f"wrote {path}", err=True)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 import regex
 
 from icop.normalize import Normalized, aligned_tokens, normalize, rejoin_spaced_letters
-from icop.surrogates import LANGUAGES, UNSPACED
+from icop.surrogates import LANGUAGES
 
 FORMAT_LINE = "# icop keyword list v1"
 COLUMNS = ("id", "term", "lang", "category", "weight", "match", "source", "added")

@@ -49,10 +49,13 @@ KNOWN_EXTENSIONS = frozenset(
 _VI_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
 _LATIN_MARK_RE = regex.compile(r"(?<=\p{Latin}\p{Mn}*)[\u0300-\u036f]")
 _FOLD_TABLE = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o", "ё": "е"})
-_SQUEEZE_RE = regex.compile(r"(\p{L})\1{2,}")
-_LEET_CLASS = regex.escape("".join(charsets.LEET))
-_LEET_INTERIOR_RE = regex.compile(rf"(?<=[a-z])[{_LEET_CLASS}](?=[a-z])")
-_LEET_SINGLE_RE = regex.compile(rf"(?<![0-9{_LEET_CLASS}])[{_LEET_CLASS}](?![0-9{_LEET_CLASS}])")
+_SQUEEZE_RE = re.compile(r"([^\W\d_])\1{2,}")  # a letter three or more times (stdlib re: faster)
+_LEET_CLASS = re.escape("".join(charsets.LEET))
+_LEET_INTERIOR_RE = re.compile(rf"(?<=[a-z])[{_LEET_CLASS}](?=[a-z])")
+_LEET_SINGLE_RE = re.compile(rf"(?<![0-9{_LEET_CLASS}])[{_LEET_CLASS}](?![0-9{_LEET_CLASS}])")
+#: A token can only mix confusable scripts if it has a Cyrillic or Greek letter and a Latin one.
+_CYRILLIC_GREEK_RE = regex.compile(r"[\p{Cyrillic}\p{Greek}]")
+_LATIN_LETTER_RE = regex.compile(r"(?=\p{L})\p{Latin}")
 _LEET_TABLE = str.maketrans(charsets.LEET)
 _MYANMAR_ZERO_DIGIT_RE = regex.compile(r"(?<=[0-9\u1040-\u1049])\u1040|\u1040(?=[0-9\u1040-\u1049])")
 
@@ -128,6 +131,15 @@ def normalize(raw: str | bytes) -> Normalized:
         zawgyi_p,
         decoding.plus(*counts) if counts else decoding,
     )
+
+
+def norm_view(raw: str | bytes) -> str:
+    """Only the ``norm`` view of :func:`normalize` (same result, less work): for grouping keys."""
+    text = raw if isinstance(raw, str) else decode(bytes(raw)).text
+    stem, _ = split_extension(text)
+    raw_tokens = _raw_tokens(stem)
+    convert = _zawgyi_decision(stem, raw_tokens)[1]
+    return " ".join([norm for t in raw_tokens if (norm := _token(t, convert)[0])])
 
 
 def _decoding_counts(decoded: Decoded) -> Obfuscation:
@@ -277,8 +289,13 @@ def _shared_if_zero(counts: Obfuscation) -> Obfuscation:
 def _prepare(token: str) -> tuple[str, Obfuscation]:
     """Invisibles out, NFKC + casefold, native digits to ASCII: the text Zawgyi is judged on."""
     cleaned = token.translate(charsets.INVISIBLE_TABLE).replace(charsets.ZWSP, "")
+    cleaned, surrogates = _LONE_SURROGATE_RE.subn("\ufffd", cleaned)
     text, native_digits = _ascii_digits(_unicode_fold(cleaned))
-    return text, Obfuscation(invisible=len(token) - len(cleaned), native_digits=native_digits)
+    return text, Obfuscation(invisible=len(token) - len(cleaned), native_digits=native_digits, invalid_bytes=surrogates)
+
+
+#: Lone surrogates can reach a str from undecodable file names (surrogateescape); they are invalid.
+_LONE_SURROGATE_RE = regex.compile(r"[\ud800-\udfff]")
 
 
 def _unicode_fold(text: str) -> str:
@@ -290,7 +307,10 @@ _MAX_REPAIR_ROUNDS = 4
 
 
 def _repaired(piece: str) -> str:
+    """Script repairs on prepared text, repeated (rarely) until NFC and the repairs agree."""
     text = _script_repairs(piece)
+    if text == piece:
+        return text  # the input was already prepared, so this is the fixed point
     for _ in range(_MAX_REPAIR_ROUNDS):
         again = _script_repairs(_ascii_digits(_unicode_fold(text))[0])
         if again == text:
@@ -308,12 +328,12 @@ def _ascii_token(token: str) -> TokenResult:
 def _script_repairs(text: str) -> str:
     """Per-script spelling repairs, each only when its script is present."""
     families = charsets.script_families(text)
-    if "thai" in families:
+    if "thai" in families and _THAI_NEEDS_REPAIR_RE.search(text):
         text = thai_normalize(text)
     if "lao" in families:
         text = text.replace("\u0ecd\u0eb2", "\u0eb3")
     if "khmer" in families:
-        text = khnormal(text)
+        text = "".join([_khmer_syllable(syllable) for syllable in _KHMER_SYLLABLE_RE.split(text)])
     if "cjk" in families and not _KANA_RE.search(text):
         text = _t2s.convert(text)  # Han folding; a token with kana is Japanese and keeps its kanji
     if "latin" in families and not text.isascii():
@@ -321,7 +341,24 @@ def _script_repairs(text: str) -> str:
     return text
 
 
+#: khnormal works syllable by syllable (a base consonant not after a COENG or ZWJ, up to the
+#: next one), so splitting there and caching each syllable gives its result exactly, faster.
+_KHMER_SYLLABLE_RE = regex.compile(r"(?<![\u17d2\u200d])(?=[\u1780-\u17a2\u17a5-\u17b3])")
+
+
+@lru_cache(maxsize=1 << 14)
+def _khmer_syllable(syllable: str) -> str:
+    return khnormal(syllable)
+
+
 _t2s = opencc.OpenCC("t2s")
+#: What PyThaiNLP's normalize() repairs (doubled SARA E, tone before vowel, NIKHAHIT, vowel before
+#: tone, LAKKHANGYAO, repeated vowels or signs, repeated tone marks, a leading mark); text without
+#: any of these passes through it unchanged, so it is skipped (a property test holds this).
+_THAI_NEEDS_REPAIR_RE = regex.compile(
+    r"\u0e40\u0e40|[\u0e48-\u0e4c][\u0e31\u0e34-\u0e3a\u0e47]|\u0e4d|[\u0e30\u0e32\u0e33\u0e45][\u0e48-\u0e4b]|\u0e45"
+    r"|([\u0e30-\u0e3a\u0e40-\u0e44\u0e47-\u0e4e]) *\1|[\u0e48-\u0e4b]{2}|^[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]"
+)
 _KANA_RE = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 
 
@@ -363,7 +400,7 @@ def _fold(text: str) -> str:
 def _skel(text: str) -> tuple[str, Obfuscation]:
     """Anti-obfuscation view of one folded token."""
     confusable = mixed = 0
-    if not text.isascii():
+    if not text.isascii() and _CYRILLIC_GREEK_RE.search(text) and _LATIN_LETTER_RE.search(text):
         letters = charsets.letter_counts(text)
         if len(letters.keys() & _CONFUSABLE_FAMILIES) > 1:
             mixed = 1
@@ -395,7 +432,7 @@ def _deleet(text: str) -> tuple[str, int]:
         return text, 0
     count = 0
 
-    def swap(match: regex.Match) -> str:
+    def swap(match: re.Match) -> str:
         nonlocal count
         count += 1
         return match.group().translate(_LEET_TABLE)

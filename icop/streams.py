@@ -1,5 +1,9 @@
 """Reading names from files and streams: the one place icop touches input bytes.
 
+Formats, by extension: plain text (one name per line; the default, and stdin), ``.csv`` and
+``.tsv`` (a header row; ``column`` picks the name column), ``.jsonl`` and ``.parquet`` (``column``
+picks the field). Parquet is read in record batches, everything else line by line.
+
 Lines are read as bytes, in bounded chunks, so that a malformed line is reported with its
 number instead of killing the run, and so that memory does not grow with the input.
 Policies for bad lines (``errors``):
@@ -29,6 +33,7 @@ MAX_NAME_CHARS = 1024
 MAX_LINE_BYTES = 4 * MAX_NAME_CHARS
 ERROR_POLICIES = ("replace", "skip", "strict")
 CHUNK_BYTES = 1 << 20
+CHUNK_ROWS = 1 << 16
 
 
 class InputError(ValueError):
@@ -67,6 +72,111 @@ def open_input(path: str) -> Iterator[BinaryIO]:
         raise InputError(f"{path}: cannot open ({err.strerror}); check permissions") from err
     with handle:
         yield handle
+
+
+TABLE_FORMATS = (".csv", ".tsv", ".jsonl", ".parquet")
+
+
+def names_from(source: str, column: str | None = None, errors: str = "replace", stats: ReadStats | None = None) -> Iterator[Name]:
+    """Names from a file of any supported format (or ``-``: text on stdin); ``line`` is the row number.
+
+    The file, its format and its column are checked here, before any name is read, so that a bad
+    input fails before any work is done.
+    """
+    stats = stats if stats is not None else ReadStats()
+    suffix = Path(source).suffix.lower() if source != "-" else ""
+    if source != "-" and not Path(source).is_file():
+        raise InputError(f"{source}: no such file; check the path")
+    if suffix == ".parquet":
+        return _parquet_names(_open_parquet(source, column or "text"), column or "text", source, stats)
+    if suffix in (".csv", ".tsv", ".jsonl"):
+        if suffix != ".jsonl":
+            _check_header(source, column or "text", "\t" if suffix == ".tsv" else ",")
+        return _table_names(source, suffix, column or "text", errors, stats)
+    return _text_names(source, errors, stats)
+
+
+def _text_names(source: str, errors: str, stats: ReadStats) -> Iterator[Name]:
+    with open_input(source) as handle:
+        yield from read_names(handle, source, errors, stats)
+
+
+def _table_names(source: str, suffix: str, column: str, errors: str, stats: ReadStats) -> Iterator[Name]:
+    with open_input(source) as handle:
+        reader = _jsonl_values if suffix == ".jsonl" else _delimited_values
+        for number, value in reader(handle, source, column, "\t" if suffix == ".tsv" else ","):
+            stats.lines += 1
+            if value is None:
+                stats.problems.append(f"{source}:{number}: no {column!r} value; row left out")
+                stats.skipped += 1
+                continue
+            name = _decode_line(value.encode("utf-8", "surrogatepass"), number, source, errors, stats)
+            if name is not None:
+                yield name
+
+
+def _open_parquet(source: str, column: str):
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(source)
+    except (OSError, ValueError) as err:
+        raise InputError(f"{source}: not a readable Parquet file ({err})") from err
+    if column not in parquet.schema_arrow.names:
+        raise InputError(f"{source}: no column {column!r} (it has {parquet.schema_arrow.names}); use --column")
+    return parquet
+
+
+def _parquet_names(parquet, column: str, source: str, stats: ReadStats) -> Iterator[Name]:
+    number = 0
+    for batch in parquet.iter_batches(columns=[column], batch_size=CHUNK_ROWS):
+        for value in batch.column(0).to_pylist():
+            number += 1
+            stats.lines += 1
+            if value is None:
+                stats.skipped += 1
+                stats.problems.append(f"{source}:{number}: empty {column!r} value; row left out")
+                continue
+            text = str(value)
+            if len(text) > MAX_NAME_CHARS:
+                stats.truncated += 1
+                stats.problems.append(f"{source}:{number}: name longer than {MAX_NAME_CHARS} characters, truncated")
+                text = text[:MAX_NAME_CHARS]
+            yield Name(number, text, text)
+
+
+def _check_header(source: str, column: str, sep: str) -> None:
+    import csv
+
+    with open(source, encoding="utf-8", errors="replace", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=sep), None)
+    if header is None or column not in header:
+        raise InputError(f"{source}:1: no column {column!r} in the header {header}; use --column")
+
+
+def _jsonl_values(handle: BinaryIO, source: str, column: str, _sep: str) -> Iterator[tuple[int, str | None]]:
+    import json
+
+    for number, line in enumerate(_lines(handle), 1):
+        if not line.strip():
+            yield number, None
+            continue
+        try:
+            value = json.loads(line.decode("utf-8", "replace")).get(column)
+        except (json.JSONDecodeError, AttributeError) as err:
+            raise InputError(f"{source}:{number}: not a JSON object ({err}); fix the line") from err
+        yield number, None if value is None else str(value)
+
+
+def _delimited_values(handle: BinaryIO, source: str, column: str, sep: str) -> Iterator[tuple[int, str | None]]:
+    import csv
+    import io
+
+    text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
+    reader = csv.reader(text, delimiter=sep)
+    index = next(reader).index(column)  # the header was checked by names_from
+    for number, row in enumerate(reader, 2):
+        yield number, row[index] if index < len(row) else None
 
 
 def read_names(stream: BinaryIO, source: str, errors: str = "replace", stats: ReadStats | None = None) -> Iterator[Name]:

@@ -123,7 +123,7 @@ def test_rejoin_reports_source_ranges():
 SCRIPTS = st.sampled_from(
     list("abcxyz0135 ._-@$ÀéđơưọЁёрасеоаภาพยนตร์ำ่้ឡស្រ្តីကျမန္ာ၀၁ဝ႔電影毕业ｶﾗｵｹＭ①⑴\u200b\u200c\u00ad\ufe0f\u0301\u0300\u0323")
 )
-NAMES = st.one_of(st.text(), st.text(SCRIPTS, max_size=40), st.binary(max_size=60))
+NAMES = st.one_of(st.text(st.characters(codec=None)), st.text(SCRIPTS, max_size=40), st.binary(max_size=60))
 
 
 @settings(max_examples=600, suppress_health_check=list(HealthCheck), deadline=None)
@@ -134,3 +134,28 @@ def test_never_raises_is_deterministic_and_idempotent(raw):
     again = normalize(first.norm)
     assert again.norm == first.norm
     assert len(aligned_tokens(raw)) == len(first.fold.split())
+
+
+THAI = st.text(st.characters(min_codepoint=0x0E01, max_codepoint=0x0E5B), max_size=12)
+KHMER = st.text(st.one_of(st.characters(min_codepoint=0x1780, max_codepoint=0x17FF), st.sampled_from("\u200c\u200d a1")), max_size=16)
+
+
+@settings(max_examples=3000, suppress_health_check=list(HealthCheck), deadline=None)
+@given(THAI)
+def test_thai_repairs_are_skipped_only_when_pythainlp_would_change_nothing(text):
+    from pythainlp.util import normalize as thai_normalize
+
+    from icop.normalize import _THAI_NEEDS_REPAIR_RE
+
+    if not _THAI_NEEDS_REPAIR_RE.search(text):
+        assert thai_normalize(text) == text
+
+
+@settings(max_examples=3000, suppress_health_check=list(HealthCheck), deadline=None)
+@given(KHMER)
+def test_khmer_syllable_cache_equals_khnormal_on_the_whole_text(text):
+    from khmerspell import khnormal
+
+    from icop.normalize import _KHMER_SYLLABLE_RE, _khmer_syllable
+
+    assert "".join(_khmer_syllable(s) for s in _KHMER_SYLLABLE_RE.split(text)) == khnormal(text)

@@ -58,3 +58,23 @@ def test_missing_file_is_an_error_before_reading(tmp_path):
     with pytest.raises(streams.InputError, match="no such file"):
         with streams.open_input(str(tmp_path / "absent.txt")):
             pass
+
+
+def test_table_formats_read_the_named_column(tmp_path):
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = [{"text": "a.mp4", "id": "1"}, {"text": "ภาพ.jpg", "id": "2"}]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "n.parquet")
+    (tmp_path / "n.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    (tmp_path / "n.csv").write_text('id,text\n1,a.mp4\n2,"ภาพ.jpg"\n')
+    (tmp_path / "n.tsv").write_text("name\tid\na.mp4\t1\nภาพ.jpg\t2\n")
+    for name, column in (("n.parquet", None), ("n.jsonl", None), ("n.csv", "text"), ("n.tsv", "name")):
+        names = list(streams.names_from(str(tmp_path / name), column))
+        assert [n.text for n in names] == ["a.mp4", "ภาพ.jpg"], name
+    with pytest.raises(streams.InputError, match="no column 'text' in the header"):
+        streams.names_from(str(tmp_path / "n.tsv"))
+    with pytest.raises(streams.InputError, match="no column 'name'"):
+        streams.names_from(str(tmp_path / "n.parquet"), "name")

@@ -1,0 +1,39 @@
+"""Synthetic corpus generation (``icop synth``): benign P2P naming plus SURROGATE markers.
+
+See icop/synth/corpus.py for how names are built and split, and SAFETY.md for the content rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from icop import tables
+from icop.synth import datasheet
+from icop.synth.config import ConfigError, SynthConfig, load_config
+from icop.synth.corpus import FIELDS, Record, generate, iter_rows
+
+__all__ = ["ConfigError", "FIELDS", "Record", "SynthConfig", "generate", "load_config", "write_corpus"]
+
+CORPUS_FILE = "corpus.parquet"
+JSONL_FILE = "corpus.jsonl"
+DATASHEET_FILE = "DATASHEET.md"
+
+
+def write_corpus(config: SynthConfig, n: int, seed: int, out: str | Path, jsonl: bool = False) -> dict[str, Path]:
+    """Generate ``n`` names and write the Parquet file (and JSONL), then the datasheet."""
+    if n < 1:
+        raise ConfigError(f"--n must be at least 1 (got {n})")
+    out = Path(out)
+    records = generate(config, n, seed)
+    rows = list(iter_rows(records))
+    written = {CORPUS_FILE: out / CORPUS_FILE}
+    tables.write_parquet(rows, tables.CORPUS_SCHEMA, written[CORPUS_FILE])
+    if jsonl:
+        written[JSONL_FILE] = out / JSONL_FILE
+        tables.write_jsonl(rows, written[JSONL_FILE])
+    digests = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in written.items()}
+    written[DATASHEET_FILE] = out / DATASHEET_FILE
+    with tables.atomic_path(written[DATASHEET_FILE]) as tmp:
+        tmp.write_text(datasheet.render(records, config, seed, digests), encoding="utf-8")
+    return written
