@@ -41,6 +41,7 @@ _KEY_CHECK_MESSAGE = b"icop key check v1"
 _KEY_CHECK_RE = re.compile(r"^# key-check: ([0-9a-f]{16})$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 _GRAPHEME_RE = regex.compile(r"\X")
+_DIGEST_CACHE_SIZE = 1 << 18
 _UNSPACED_RE = regex.compile(r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Han}\p{Hiragana}\p{Katakana}]")
 
 
@@ -304,17 +305,26 @@ class KeywordMatcher:
                 raise KeywordListError(["wrong key for this hashed keyword list (key check value differs)"])
         self.keywords = keywords
         self._key = key if keywords.hashed else None
-        self._index: dict[str, list[Entry]] = {}
+        self._index: dict[str | bytes, list[Entry]] = {}
         for entry in keywords.entries:
-            lookup = entry.term_hmac if keywords.hashed else match_key(entry.term)
+            lookup = bytes.fromhex(entry.term_hmac) if keywords.hashed else match_key(entry.term)
             self._index.setdefault(lookup, []).append(entry)
+        # Every prefix of every plain key: candidate runs stop growing as soon as they leave it, so
+        # plain matching costs about one set lookup per character. Hashed keys have no prefixes.
+        self._prefixes = None if keywords.hashed else {k[:i] for k in self._index for i in range(1, len(k) + 1)}
         self._has_substring = any(e.match == "substring" for e in keywords.entries)
         self._has_token = any(e.match == "token" for e in keywords.entries)
+        self._digests: dict[str, bytes] = {}  # HMACs of candidates seen, for hashed lists
 
     def _lookup(self, candidate: str) -> list[Entry]:
-        if self._key is not None:
-            candidate = hmac.new(self._key, candidate.encode("utf-8"), hashlib.sha256).hexdigest()
-        return self._index.get(candidate, ())
+        if self._key is None:
+            return self._index.get(candidate, ())
+        digest = self._digests.get(candidate)
+        if digest is None:
+            if len(self._digests) >= _DIGEST_CACHE_SIZE:
+                self._digests.clear()
+            digest = self._digests[candidate] = hmac.digest(self._key, candidate.encode("utf-8"), "sha256")
+        return self._index.get(digest, ())
 
     def scan(self, raw: str | bytes, normalized: Normalized | None = None) -> list[Hit]:
         """Every entry found in a name, with its span in the decoded raw name (sorted, de-duplicated)."""
@@ -322,33 +332,44 @@ class KeywordMatcher:
         found = self.find(normalized)
         return self._locate(raw, found) if found else []
 
-    def find(self, normalized: Normalized) -> list[tuple[Entry, str, int, int, int, int]]:
+    def find(self, normalized: Normalized) -> list[tuple[Entry, str, int, int, int | None, int | None]]:
         """Matches as (entry, view, first token, last token + 1, char start, char end) within the view."""
         found = []
-        for view in ("fold", "skel"):
-            tokens = getattr(normalized, view).split()
-            for first, last, start, end, candidate in self._candidates(tokens, glue=view == "skel"):
+        fold = normalized.fold.split()
+        # The skel view adds glued token runs; its plain candidates only where it differs from fold.
+        skel_differs = normalized.skel != normalized.fold
+        for view, tokens, plain in (("fold", fold, True), ("skel", normalized.skel.split() if skel_differs else fold, skel_differs)):
+            for first, last, start, end, candidate in self._candidates(tokens, plain, glue=view == "skel"):
                 for entry in self._lookup(candidate):
                     if (entry.match == "token") == (start is None):
                         found.append((entry, view, first, last, start, end))
         return found
 
-    def _candidates(self, tokens: list[str], glue: bool) -> Iterator[tuple[int, int, int | None, int | None, str]]:
-        """Token runs (and, with ``glue``, runs glued back together: 'vr.yq' -> 'vryq'), then
-        grapheme-bounded substrings of tokens in unspaced scripts."""
+    def _candidates(self, tokens: list[str], plain: bool, glue: bool) -> Iterator[tuple[int, int, int | None, int | None, str]]:
+        """Token runs and grapheme-bounded substrings of tokens in unspaced scripts (``plain``),
+        and token runs glued back together, 'vr.yq' -> 'vryq' (``glue``)."""
+        prefixes = self._prefixes
+        joiners = ((" ",) if plain else ()) + (("",) if glue else ())
         for i, token in enumerate(tokens):
             if self._has_token:
-                for k in range(1, min(MAX_TOKENS, len(tokens) - i) + 1):
-                    yield i, i + k, None, None, " ".join(tokens[i : i + k])
-                    if glue and k > 1:
-                        yield i, i + k, None, None, "".join(tokens[i : i + k])
-            if self._has_substring and not token.isascii() and _UNSPACED_RE.search(token):
+                last = min(i + MAX_TOKENS, len(tokens))
+                for joiner in joiners:
+                    candidate = token
+                    for k in range(i + 1, last + 1):
+                        if k > i + 1:
+                            candidate += joiner + tokens[k - 1]
+                        if prefixes is not None and candidate not in prefixes:
+                            break
+                        if k > i + 1 or joiner == " ":
+                            yield i, k, None, None, candidate
+            if plain and self._has_substring and not token.isascii() and _UNSPACED_RE.search(token):
                 bounds = [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
                 for a, start in enumerate(bounds):
                     for end in bounds[a + 1 :]:
-                        if end - start > MAX_SUBSTRING_CHARS:
+                        piece = token[start:end]
+                        if end - start > MAX_SUBSTRING_CHARS or (prefixes is not None and piece not in prefixes):
                             break
-                        yield i, i + 1, start, end, token[start:end]
+                        yield i, i + 1, start, end, piece
 
     def _locate(self, raw: str | bytes, found) -> list[Hit]:
         aligned = aligned_tokens(raw)

@@ -56,8 +56,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def write_parquet(rows: list[dict], schema: pa.Schema, path: str | Path) -> None:
-    table = pa.Table.from_pylist(rows, schema=schema)
+def write_parquet(columns: dict[str, list], schema: pa.Schema, path: str | Path) -> None:
+    """Write column lists (in schema order) as one Parquet file, atomically and reproducibly."""
+    table = pa.Table.from_arrays([pa.array(columns[f.name], type=f.type) for f in schema], schema=schema)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd", write_statistics=False, use_dictionary=True)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from icop import tables
 from icop.synth import datasheet
 from icop.synth.config import ConfigError, SynthConfig, load_config
-from icop.synth.corpus import FIELDS, Record, generate, iter_rows
+from icop.synth.corpus import FIELDS, Record, columns, generate, iter_rows
 
 __all__ = ["ConfigError", "FIELDS", "Record", "SynthConfig", "generate", "load_config", "write_corpus"]
 
@@ -26,12 +26,11 @@ def write_corpus(config: SynthConfig, n: int, seed: int, out: str | Path, jsonl:
         raise ConfigError(f"--n must be at least 1 (got {n})")
     out = Path(out)
     records = generate(config, n, seed)
-    rows = list(iter_rows(records))
     written = {CORPUS_FILE: out / CORPUS_FILE}
-    tables.write_parquet(rows, tables.CORPUS_SCHEMA, written[CORPUS_FILE])
+    tables.write_parquet(columns(records), tables.CORPUS_SCHEMA, written[CORPUS_FILE])
     if jsonl:
         written[JSONL_FILE] = out / JSONL_FILE
-        tables.write_jsonl(rows, written[JSONL_FILE])
+        tables.write_jsonl(iter_rows(records), written[JSONL_FILE])
     digests = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in written.items()}
     written[DATASHEET_FILE] = out / DATASHEET_FILE
     with tables.atomic_path(written[DATASHEET_FILE]) as tmp:

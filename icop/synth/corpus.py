@@ -377,3 +377,7 @@ def generate(config: SynthConfig, n: int, seed: int) -> list[Record]:
 def iter_rows(records: list[Record]) -> Iterator[dict]:
     for r in records:
         yield {f: getattr(r, f) for f in FIELDS}
+
+
+def columns(records: list[Record]) -> dict[str, list]:
+    return {f: [getattr(r, f) for r in records] for f in FIELDS}

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Keyword matching throughput on one core with at least 5,000 entries (plain and keyed-hash).
+
+The entries are surrogate markers from several seeds of the lexicon generator (no dictionary
+check: benchmark data only, never shipped). The names are the default synthetic corpus, in
+which a fifth of the names carry markers from the shipped lexicon.
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from _bench import pin_one_core, sample_names, timed
+
+from icop import keywords, surrogates
+from icop.normalize import normalize
+
+
+def write_lists(directory: Path, entries: int) -> None:
+    rows, seed = [], surrogates.DEFAULT_SEED
+    while len(rows) < entries:
+        rows += [t for t in surrogates.build_latent_lexicon(seed) if t.kind != "decoy" and t.term not in {r.term for r in rows}]
+        seed += 1
+    lines = [keywords.FORMAT_LINE, "# SURROGATE benchmark list", "\t".join(keywords.COLUMNS)]
+    lines += [f"b{i:05d}\t{t.term}\t{t.lang}\t{t.category}\t1\t{t.match}\tbench\t" for i, t in enumerate(rows[:entries])]
+    (directory / "bench.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def scan_all(matcher, normalized):
+    return sum(bool(matcher.find(n)) for n in normalized)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=5_000)
+    args = parser.parse_args()
+    pin_one_core()
+    names = sample_names(args.n)
+    normalized = [normalize(name) for name in names]
+    key = b"benchmark-key-of-thirty-two-byte"
+    with tempfile.TemporaryDirectory() as tmp:
+        plain_dir, hashed_dir = Path(tmp, "plain"), Path(tmp, "hashed")
+        plain_dir.mkdir()
+        hashed_dir.mkdir()
+        write_lists(plain_dir, args.entries)
+        (hashed_dir / "bench.tsv").write_text(keywords.hash_list(plain_dir / "bench.tsv", key), encoding="utf-8")
+        plain = keywords.KeywordMatcher(keywords.load([plain_dir]))
+        hashed = keywords.KeywordMatcher(keywords.load([hashed_dir]), key)
+    print(f"entries: {len(plain.keywords.entries)}; names: {len(names)} (already normalised)")
+    for label, matcher in (("plain", plain), ("hashed", hashed)):
+        with_hits, seconds = timed(scan_all, matcher, normalized)
+        print(f"{label:6s}: {len(names) / seconds:,.0f} names/s ({with_hits} names with hits)")
+    hits, seconds = timed(lambda: [plain.scan(n) for n in names[: args.n // 10]])
+    print(f"scan with raw spans (normalise + match + locate): {len(hits) / seconds:,.0f} names/s")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
