@@ -20,7 +20,7 @@ import io
 import math
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -75,6 +75,7 @@ class KeywordList:
     key_check: str | None  # for hashed lists: proves a key is the right one
     surrogate: bool  # every file declared itself SURROGATE
     sha256: str  # over the files' bytes, in load order
+    files: tuple[tuple[str, bytes], ...] = field(default=(), repr=False, compare=False)  # (name, bytes)
 
     def by_id(self) -> dict[str, Entry]:
         return {e.id: e for e in self.entries}
@@ -119,18 +120,26 @@ def load(paths: Iterable[str | Path]) -> KeywordList:
     files = list_files(paths)
     if not files:
         raise KeywordListError(["no keyword list files found; give .tsv files or a directory holding them"])
+    sources, problems = [], []
+    for path in files:
+        try:
+            sources.append((str(path), path.read_bytes()))
+        except OSError as err:
+            problems.append(f"{path}: cannot read ({err.strerror}); check the path and permissions")
+    if problems:
+        raise KeywordListError(problems)
+    return load_sources(sources)
+
+
+def load_sources(sources: list[tuple[str, bytes]]) -> KeywordList:
+    """Load lists given as (name, bytes), e.g. from a model bundle; same checks as :func:`load`."""
     problems: list[str] = []
     entries: list[Entry] = []
     headers: list[_Header] = []
     digest = hashlib.sha256()
-    for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as err:
-            problems.append(f"{path}: cannot read ({err.strerror}); check the path and permissions")
-            continue
+    for name, data in sources:
         digest.update(data)
-        header, file_entries = _parse_file(path, data, problems)
+        header, file_entries = _parse_file(Path(name), data, problems)
         if header:
             headers.append(header)
         entries += file_entries
@@ -145,6 +154,7 @@ def load(paths: Iterable[str | Path]) -> KeywordList:
         key_check=next(iter(key_checks), None),
         surrogate=all(h.surrogate for h in headers),
         sha256=digest.hexdigest(),
+        files=tuple((Path(name).name, data) for name, data in sources),
     )
 
 

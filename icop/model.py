@@ -1,0 +1,158 @@
+"""A trained linear model: integer weights, calibration and frozen operating points.
+
+Weights are fixed-point int32 (``weight = round(w * 2**scale_bits)``) and features are integer
+counts, so a logit is an exact int64 sum wherever it is computed (this library, the batch scorer,
+ONNX); the float logit is that integer divided by ``2**scale_bits``. Calibration maps the float
+logit to a probability (Platt: ``sigmoid(a * logit + b)``), fitted on the validation split.
+Operating points are integer thresholds frozen on the validation split: a name is flagged when
+its integer logit is at least the threshold.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from icop.features import FeatureSpace, Featuriser
+from icop import keywords as keyword_lists
+from icop.keywords import KeywordList, KeywordMatcher
+from icop.normalize import Normalized, normalize
+
+SCALE_BITS = 16
+KINDS = ("linear", "keywords")
+
+
+class ModelError(ValueError):
+    """A model that cannot be used as asked (unknown operating point, wrong kind...)."""
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    name: str
+    threshold: int  # integer logit: flag when logit >= threshold
+    probability: float  # the calibrated probability at the threshold
+    rule: str  # how it was chosen on the validation split
+    tpr: float
+    fpr: float
+    precision: float
+
+
+@dataclass(frozen=True)
+class Calibration:
+    method: str  # "platt"
+    a: float
+    b: float
+
+    def probability(self, logits: np.ndarray) -> np.ndarray:
+        z = self.a * np.asarray(logits, dtype=np.float64) + self.b
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic function, without overflow
+
+
+@dataclass
+class LinearModel:
+    kind: str
+    space: FeatureSpace
+    weights: np.ndarray  # int32, one per feature
+    intercept: int
+    calibration: Calibration
+    operating_points: dict[str, OperatingPoint]
+    subword_model: bytes | None
+    keywords: KeywordList | None
+    scale_bits: int = SCALE_BITS
+    _featuriser: Featuriser | None = field(default=None, repr=False)
+
+    def featuriser(self, key: bytes | None = None) -> Featuriser:
+        if self._featuriser is None:
+            from icop import subwords
+
+            processor = subwords.load(self.subword_model) if self.subword_model else None
+            matcher = KeywordMatcher(self.keywords, key) if self.keywords is not None else None
+            self._featuriser = Featuriser(self.space, processor, matcher)
+        return self._featuriser
+
+    def integer_logits(self, matrix: sp.csr_matrix) -> np.ndarray:
+        """Exact int64 logits of a feature matrix."""
+        return matrix.astype(np.int64) @ self.weights.astype(np.int64) + np.int64(self.intercept)
+
+    def float_logits(self, integer_logits: np.ndarray) -> np.ndarray:
+        return np.asarray(integer_logits, dtype=np.float64) / (1 << self.scale_bits)
+
+    def probabilities(self, integer_logits: np.ndarray) -> np.ndarray:
+        return self.calibration.probability(self.float_logits(integer_logits))
+
+    def score(self, names: Sequence[str | bytes | Normalized]) -> tuple[np.ndarray, np.ndarray]:
+        """(integer logits, calibrated probabilities) of names, through the training featuriser."""
+        normalized = [n if isinstance(n, Normalized) else normalize(n) for n in names]
+        logits = self.integer_logits(self.featuriser().transform(normalized))
+        return logits, self.probabilities(logits)
+
+    def threshold(self, point: str | float) -> tuple[int, str]:
+        """An integer threshold for a named operating point or a probability, with its source."""
+        if isinstance(point, str):
+            if point not in self.operating_points:
+                known = ", ".join(self.operating_points)
+                raise ModelError(f"unknown operating point {point!r}; this model has: {known}")
+            op = self.operating_points[point]
+            return op.threshold, f"operating point {point!r} ({op.rule}, frozen on validation)"
+        if not 0 < point < 1:
+            raise ModelError(f"a probability threshold must be between 0 and 1 (got {point})")
+        return self.logit_for_probability(point), f"probability {point:g} given by the user"
+
+    def logit_for_probability(self, p: float) -> int:
+        """The smallest integer logit whose calibrated probability is at least ``p``."""
+        z = (math.log(p / (1 - p)) - self.calibration.b) / self.calibration.a
+        candidate = math.floor(z * (1 << self.scale_bits))
+        while self.probabilities(np.array([candidate]))[0] < p:
+            candidate += 1
+        while self.probabilities(np.array([candidate - 1]))[0] >= p:
+            candidate -= 1
+        return candidate
+
+    # ------------------------------------------------------------------ files (see icop/bundle.py)
+
+    def to_files(self) -> dict[str, bytes]:
+        description = {
+            "space": self.space.to_json(),
+            "intercept": int(self.intercept),
+            "scale_bits": self.scale_bits,
+            "calibration": asdict(self.calibration),
+            "operating_points": {name: asdict(op) for name, op in self.operating_points.items()},
+        }
+        weights = io.BytesIO()
+        np.save(weights, self.weights.astype(np.int32), allow_pickle=False)
+        files = {"model.json": _json_bytes(description), "weights.npy": weights.getvalue()}
+        if self.subword_model:
+            files["subwords.model"] = self.subword_model
+        for name, data in self.keywords.files if self.keywords else ():
+            files[f"keywords/{name}"] = data
+        return files
+
+    @classmethod
+    def from_files(cls, files: dict[str, bytes], kind: str) -> LinearModel:
+        description = json.loads(files["model.json"])
+        weights = np.load(io.BytesIO(files["weights.npy"]), allow_pickle=False)
+        space = FeatureSpace.from_json(description["space"])
+        if weights.dtype != np.int32 or weights.shape != (space.size,):
+            raise ValueError(f"weights.npy: expected int32[{space.size}], found {weights.dtype}{list(weights.shape)}")
+        lists = sorted(name for name in files if name.startswith("keywords/"))
+        return cls(
+            kind=kind,
+            space=space,
+            weights=weights,
+            intercept=int(description["intercept"]),
+            calibration=Calibration(**description["calibration"]),
+            operating_points={k: OperatingPoint(**v) for k, v in description["operating_points"].items()},
+            subword_model=files.get("subwords.model"),
+            keywords=keyword_lists.load_sources([(name, files[name]) for name in lists]) if lists else None,
+            scale_bits=int(description["scale_bits"]),
+        )
+
+
+def _json_bytes(data: dict) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
