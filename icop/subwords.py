@@ -22,9 +22,12 @@ USER_SYMBOLS = ("1080p", "720p", "480p", "2160p", "x264", "x265", "hevc", "web",
 
 
 def train(texts: Sequence[str], vocab_size: int = DEFAULT_VOCAB, seed: int = 0) -> bytes:
-    """Train on a seeded sample of the non-empty texts; returns the serialized model."""
+    """Train on a seeded sample of the non-empty texts; returns the serialized model. The
+    vocabulary is raised to the minimum byte fallback needs on small corpora."""
     pool = sorted({t for t in texts if t.strip()})
     sample = random.Random(seed).sample(pool, min(len(pool), MAX_TRAINING_SENTENCES))
+    # Byte fallback needs 256 byte pieces, plus every character kept, the tags and the specials.
+    vocab_size = max(vocab_size, 256 + len(USER_SYMBOLS) + len(set("".join(sample))) + 4)
     model = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sample),

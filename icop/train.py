@@ -116,7 +116,7 @@ def train(
     metrics = _validation_metrics(model, val_logits, y_val)
     metrics["train_seconds"] = round(time.perf_counter() - started, 1)
     manifest = _manifest(corpus, config, keywords, metrics, baseline)
-    card = render_card(model, manifest)
+    card = render_card(model, {**manifest, "icop_version": __version__})
     return bundle.write(model, out, manifest, card), metrics
 
 

@@ -10,5 +10,6 @@ export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 "$ICOP" synth --n 100000 --seed 0 --out "$OUT/corpus" --quiet
 echo "corpus:   $OUT/corpus/corpus.parquet (datasheet: $OUT/corpus/DATASHEET.md)"
 "$ICOP" keywords validate
+"$ICOP" verify models/default
 "$ICOP" keywords scan "$OUT/corpus/corpus.parquet" --quiet > "$OUT/keyword_hits.tsv"
 echo "keyword hits by entry id: $OUT/keyword_hits.tsv ($(($(wc -l < "$OUT/keyword_hits.tsv") - 1)) hits)"
