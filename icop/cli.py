@@ -232,6 +232,97 @@ def verify_command(bundle_path):
     click.echo(f"ok: {manifest['kind']} model, icop {manifest['icop_version']}, {len(manifest['files'])} files verified; manifest sha256 {digest}")
 
 
+# --------------------------------------------------------------------------- triage
+
+DEFAULT_MODEL = "models/default"
+
+
+def _threshold(value: str):
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+@cli.command("triage")
+@_input_options
+@click.option("-o", "--output", default="-", show_default=True, help="Output file (.csv .tsv .jsonl .parquet) or '-'.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "jsonl", "parquet"]), help="Output format (default: from the extension).")
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path(), help="Model bundle (directory or zip).")
+@click.option("--threshold", default="best_f1", show_default=True, help="A named operating point of the bundle, or a probability.")
+@click.option("--top-k", type=click.IntRange(min=1), help="Write only the K best-ranked names (the review queue), in rank order.")
+@click.option("--group-by", help="Also rank groups of names by this input column (e.g. sharer, folder).")
+@click.option("--id-column", help="Input column to carry into the output as the name's id.")
+@click.option("--redact", is_flag=True, help="Write a keyed hash instead of each name (needs --redact-key-file).")
+@click.option("--redact-key-file", type=click.Path(exists=True, dir_okay=False), help="Key for --redact.")
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False), help="Key of the bundle's hashed keyword lists.")
+@click.option("--explain", "explain_n", type=click.IntRange(min=0), default=0, help="Write explanations of the N best-ranked names beside the output.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run on the same output.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=10_000, show_default=True, help="Names per committed chunk.")
+@click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
+def triage_command(inputs, column, errors, output, fmt, model_path, threshold, top_k, group_by, id_column, redact,
+                   redact_key_file, key_file, explain_n, resume, chunk_size, quiet):
+    """Score names and write a ranked review queue (with an audit record beside it)."""
+    import sys
+
+    from icop import bundle, triage
+
+    if redact and not redact_key_file:
+        raise click.UsageError("--redact needs --redact-key-file (the key of the keyed hash)")
+    model, manifest = bundle.load(model_path)
+    if manifest["kind"] not in ("linear", "keywords"):
+        raise click.ClickException(f"{model_path}: a {manifest['kind']} baseline cannot run triage; use an icop model")
+    options = triage.TriageOptions(
+        threshold=_threshold(threshold), top_k=top_k, group_by=group_by, id_column=id_column, column=column,
+        errors=errors, redact_key=_read_key(redact_key_file) if redact else None, explain=explain_n, chunk_size=chunk_size,
+    )
+    show = not quiet and sys.stderr.isatty()
+    with click.progressbar(length=0, label="scoring", file=sys.stderr, show_pos=True) if show else _NoProgress() as bar:
+        summary = triage.run(list(inputs) or ["-"], output, model, bundle.manifest_digest(model_path), options, fmt,
+                             resume, progress=bar.update, key=_read_key(key_file))
+    if explain_n and output != "-":
+        from icop import explain
+
+        path = explain.write_top(model, summary, output, explain_n, options, _read_key(key_file), bundle.manifest_digest(model_path))
+        if not quiet:
+            click.echo(f"explanations: {path}", err=True)
+    if not quiet:
+        _report(summary.read, False, f"{summary.names} names, {summary.flagged} flagged, {summary.keyword_names} with keyword hits; "
+                f"{summary.names_per_second:,.0f} names/s" + (f"; audit: {summary.audit}" if summary.audit else ""))
+
+
+@cli.command("explain")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path())
+@click.option("--threshold", default="best_f1", show_default=True, help="A named operating point of the bundle, or a probability.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--top", type=click.IntRange(min=1), default=15, show_default=True, help="Contributions shown in the text form.")
+@click.option("--key-file", type=click.Path(exists=True, dir_okay=False), help="Key of the bundle's hashed keyword lists.")
+def explain_command(names, model_path, threshold, fmt, top, key_file):
+    """Explain the score of each NAME: normalisation trace, every contribution, exact sum."""
+    from icop import bundle, explain
+    from icop.scorer import BatchScorer
+
+    model, _ = bundle.load(model_path)
+    digest = bundle.manifest_digest(model_path)
+    key = _read_key(key_file)
+    scorer = BatchScorer(model, key)
+    for name in names:
+        card = explain.explain(model, name, _threshold(threshold), key, digest, scorer)
+        click.echo(explain.to_json(card) if fmt == "json" else explain.render_text(card, top))
+
+
+class _NoProgress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n: int) -> None:
+        pass
+
+
 # --------------------------------------------------------------------------- synth
 
 

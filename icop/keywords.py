@@ -322,6 +322,10 @@ class KeywordMatcher:
         # Every prefix of every plain key: candidate runs stop growing as soon as they leave it, so
         # plain matching costs about one set lookup per character. Hashed keys have no prefixes.
         self._prefixes = None if keywords.hashed else {k[:i] for k in self._index for i in range(1, len(k) + 1)}
+        # First characters of substring keys: an unspaced token without any of them cannot match.
+        self._first_chars = None if keywords.hashed else frozenset(
+            match_key(e.term)[:1] for e in keywords.entries if e.match == "substring"
+        )
         self._has_substring = any(e.match == "substring" for e in keywords.entries)
         self._has_token = any(e.match == "token" for e in keywords.entries)
         self._digests: dict[str, bytes] = {}  # HMACs of candidates seen, for hashed lists
@@ -359,12 +363,13 @@ class KeywordMatcher:
         """Token runs and grapheme-bounded substrings of tokens in unspaced scripts (``plain``),
         and token runs glued back together, 'vr.yq' -> 'vryq' (``glue``)."""
         prefixes = self._prefixes
-        joiners = ((" ",) if plain else ()) + (("",) if glue else ())
-        for i, token in enumerate(tokens):
-            if self._has_token:
+        if self._has_token:
+            joiners = ((" ",) if plain else ()) + (("",) if glue else ())
+            starts = range(len(tokens)) if prefixes is None else [i for i, t in enumerate(tokens) if t in prefixes]
+            for i in starts:
                 last = min(i + MAX_TOKENS, len(tokens))
                 for joiner in joiners:
-                    candidate = token
+                    candidate = tokens[i]
                     for k in range(i + 1, last + 1):
                         if k > i + 1:
                             candidate += joiner + tokens[k - 1]
@@ -372,14 +377,23 @@ class KeywordMatcher:
                             break
                         if k > i + 1 or joiner == " ":
                             yield i, k, None, None, candidate
-            if plain and self._has_substring and not token.isascii() and _UNSPACED_RE.search(token):
-                bounds = [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
-                for a, start in enumerate(bounds):
-                    for end in bounds[a + 1 :]:
-                        piece = token[start:end]
-                        if end - start > MAX_SUBSTRING_CHARS or (prefixes is not None and piece not in prefixes):
-                            break
-                        yield i, i + 1, start, end, piece
+        if plain and self._has_substring:
+            for i, token in enumerate(tokens):
+                if token.isascii() or (self._first_chars is not None and self._first_chars.isdisjoint(token)):
+                    continue
+                if not _UNSPACED_RE.search(token):
+                    continue
+                yield from self._substrings(i, token)
+
+    def _substrings(self, i: int, token: str) -> Iterator[tuple[int, int, int, int, str]]:
+        prefixes = self._prefixes
+        bounds = [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
+        for a, start in enumerate(bounds):
+            for end in bounds[a + 1 :]:
+                piece = token[start:end]
+                if end - start > MAX_SUBSTRING_CHARS or (prefixes is not None and piece not in prefixes):
+                    break
+                yield i, i + 1, start, end, piece
 
     def _locate(self, raw: str | bytes, found) -> list[Hit]:
         aligned = aligned_tokens(raw)

@@ -173,6 +173,26 @@ def aligned_tokens(raw: str | bytes) -> list[TokenViews]:
     return out
 
 
+def trace(raw: str | bytes) -> list[tuple[str, str]]:
+    """The text after each step of the pipeline, for explanations: (step, text) pairs."""
+    decoded = _decode(raw)
+    stem, ext = split_extension(decoded.text)
+    raw_tokens = _raw_tokens(stem)
+    _, convert = _zawgyi_decision(stem, raw_tokens)
+    prepared = [_prepare(t)[0] for t in raw_tokens]
+    n = normalize(raw)
+    steps = [
+        ("input", raw.hex() if isinstance(raw, (bytes, bytearray)) else raw),
+        (f"decoded ({decoded.codec})", decoded.text),
+        (f"extension split off ({ext or 'none'})", stem),
+        ("tokens at separators", " | ".join(raw_tokens)),
+        ("invisibles removed, NFKC, casefold, digits", " | ".join(prepared)),
+    ]
+    if convert:
+        steps.append(("Zawgyi converted to Unicode", " | ".join(_zawgyi_convert(p) for p in prepared)))
+    return steps + [("norm (script repairs)", n.norm), ("fold", n.fold), ("skel", n.skel)]
+
+
 def split_extension(text: str) -> tuple[str, str]:
     """(stem, extension) where the extension is known or 2-4 ASCII letters; the stem is never empty."""
     stem, dot, ext = text.rpartition(".")

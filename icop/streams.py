@@ -52,9 +52,10 @@ class ReadStats:
 
 @dataclass(frozen=True)
 class Name:
-    line: int
+    line: int  # line or row number in its source
     text: str  # decoded
     raw: str | bytes  # what normalisation should see: the bytes when they were not UTF-8
+    fields: dict = field(default_factory=dict)  # other columns asked for (tables only)
 
 
 @contextmanager
@@ -77,22 +78,35 @@ def open_input(path: str) -> Iterator[BinaryIO]:
 TABLE_FORMATS = (".csv", ".tsv", ".jsonl", ".parquet")
 
 
-def names_from(source: str, column: str | None = None, errors: str = "replace", stats: ReadStats | None = None) -> Iterator[Name]:
-    """Names from a file of any supported format (or ``-``: text on stdin); ``line`` is the row number.
+def names_from(
+    source: str,
+    column: str | None = None,
+    errors: str = "replace",
+    stats: ReadStats | None = None,
+    extra: tuple[str, ...] = (),
+) -> Iterator[Name]:
+    """Names from a file of any supported format (or ``-``: text on stdin); ``line`` is the row
+    number. ``extra`` columns (tables only) come along in ``Name.fields``.
 
-    The file, its format and its column are checked here, before any name is read, so that a bad
-    input fails before any work is done.
+    The file, its format and its columns are checked here, before any name is read, so that a
+    bad input fails before any work is done.
     """
     stats = stats if stats is not None else ReadStats()
     suffix = Path(source).suffix.lower() if source != "-" else ""
     if source != "-" and not Path(source).is_file():
         raise InputError(f"{source}: no such file; check the path")
+    column = column or "text"
     if suffix == ".parquet":
-        return _parquet_names(_open_parquet(source, column or "text"), column or "text", source, stats)
-    if suffix in (".csv", ".tsv", ".jsonl"):
-        if suffix != ".jsonl":
-            _check_header(source, column or "text", "\t" if suffix == ".tsv" else ",")
-        return _table_names(source, suffix, column or "text", errors, stats)
+        parquet = _open_parquet(source, (column, *extra))
+        return _named_rows(_parquet_rows(parquet, (column, *extra)), source, column, extra, errors, stats)
+    if suffix in (".csv", ".tsv"):
+        sep = "\t" if suffix == ".tsv" else ","
+        _check_header(source, (column, *extra), sep)
+        return _named_rows(_delimited_rows(source, (column, *extra), sep), source, column, extra, errors, stats)
+    if suffix == ".jsonl":
+        return _named_rows(_jsonl_rows(source, (column, *extra)), source, column, extra, errors, stats)
+    if extra:
+        raise InputError(f"{source}: columns {list(extra)} need a CSV, TSV, JSONL or Parquet input")
     return _text_names(source, errors, stats)
 
 
@@ -101,82 +115,77 @@ def _text_names(source: str, errors: str, stats: ReadStats) -> Iterator[Name]:
         yield from read_names(handle, source, errors, stats)
 
 
-def _table_names(source: str, suffix: str, column: str, errors: str, stats: ReadStats) -> Iterator[Name]:
-    with open_input(source) as handle:
-        reader = _jsonl_values if suffix == ".jsonl" else _delimited_values
-        for number, value in reader(handle, source, column, "\t" if suffix == ".tsv" else ","):
-            stats.lines += 1
-            if value is None:
-                stats.problems.append(f"{source}:{number}: no {column!r} value; row left out")
-                stats.skipped += 1
-                continue
-            name = _decode_line(value.encode("utf-8", "surrogatepass"), number, source, errors, stats)
-            if name is not None:
-                yield name
+def _named_rows(rows, source: str, column: str, extra: tuple[str, ...], errors: str, stats: ReadStats) -> Iterator[Name]:
+    for number, values in rows:
+        stats.lines += 1
+        value = values[0]
+        if value is None:
+            stats.problems.append(f"{source}:{number}: no {column!r} value; row left out")
+            stats.skipped += 1
+            continue
+        if not isinstance(value, str):
+            value = str(value)
+        name = _decode_line(value.encode("utf-8", "surrogatepass"), number, source, errors, stats)
+        if name is not None:
+            yield Name(name.line, name.text, name.raw, dict(zip(extra, values[1:])) if extra else {})
 
 
-def _open_parquet(source: str, column: str):
+def _open_parquet(source: str, columns: tuple[str, ...]):
     import pyarrow.parquet as pq
 
     try:
         parquet = pq.ParquetFile(source)
     except (OSError, ValueError) as err:
         raise InputError(f"{source}: not a readable Parquet file ({err})") from err
-    if column not in parquet.schema_arrow.names:
-        raise InputError(f"{source}: no column {column!r} (it has {parquet.schema_arrow.names}); use --column")
+    missing = [c for c in columns if c not in parquet.schema_arrow.names]
+    if missing:
+        raise InputError(f"{source}: no column {missing[0]!r} (it has {parquet.schema_arrow.names}); use --column")
     return parquet
 
 
-def _parquet_names(parquet, column: str, source: str, stats: ReadStats) -> Iterator[Name]:
+def _parquet_rows(parquet, columns: tuple[str, ...]) -> Iterator[tuple[int, list]]:
     number = 0
-    for batch in parquet.iter_batches(columns=[column], batch_size=CHUNK_ROWS):
-        for value in batch.column(0).to_pylist():
+    for batch in parquet.iter_batches(columns=list(columns), batch_size=CHUNK_ROWS):
+        for values in zip(*(batch.column(i).to_pylist() for i in range(len(columns)))):
             number += 1
-            stats.lines += 1
-            if value is None:
-                stats.skipped += 1
-                stats.problems.append(f"{source}:{number}: empty {column!r} value; row left out")
+            yield number, list(values)
+
+
+def _jsonl_rows(source: str, columns: tuple[str, ...]) -> Iterator[tuple[int, list]]:
+    import json
+
+    with open_input(source) as handle:
+        for number, line in enumerate(_lines(handle), 1):
+            if not line.strip():
+                yield number, [None] * len(columns)
                 continue
-            text = str(value)
-            if len(text) > MAX_NAME_CHARS:
-                stats.truncated += 1
-                stats.problems.append(f"{source}:{number}: name longer than {MAX_NAME_CHARS} characters, truncated")
-                text = text[:MAX_NAME_CHARS]
-            yield Name(number, text, text)
+            try:
+                row = json.loads(line.decode("utf-8", "replace"))
+                values = [row.get(c) for c in columns]
+            except (json.JSONDecodeError, AttributeError) as err:
+                raise InputError(f"{source}:{number}: not a JSON object ({err}); fix the line") from err
+            yield number, values
 
 
-def _check_header(source: str, column: str, sep: str) -> None:
+def _delimited_rows(source: str, columns: tuple[str, ...], sep: str) -> Iterator[tuple[int, list]]:
+    import csv
+
+    with open(source, encoding="utf-8", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        header = next(reader)
+        indexes = [header.index(c) for c in columns]
+        for number, row in enumerate(reader, 2):
+            yield number, [row[i] if i < len(row) else None for i in indexes]
+
+
+def _check_header(source: str, columns: tuple[str, ...], sep: str) -> None:
     import csv
 
     with open(source, encoding="utf-8", errors="replace", newline="") as handle:
         header = next(csv.reader(handle, delimiter=sep), None)
-    if header is None or column not in header:
-        raise InputError(f"{source}:1: no column {column!r} in the header {header}; use --column")
-
-
-def _jsonl_values(handle: BinaryIO, source: str, column: str, _sep: str) -> Iterator[tuple[int, str | None]]:
-    import json
-
-    for number, line in enumerate(_lines(handle), 1):
-        if not line.strip():
-            yield number, None
-            continue
-        try:
-            value = json.loads(line.decode("utf-8", "replace")).get(column)
-        except (json.JSONDecodeError, AttributeError) as err:
-            raise InputError(f"{source}:{number}: not a JSON object ({err}); fix the line") from err
-        yield number, None if value is None else str(value)
-
-
-def _delimited_values(handle: BinaryIO, source: str, column: str, sep: str) -> Iterator[tuple[int, str | None]]:
-    import csv
-    import io
-
-    text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline="")
-    reader = csv.reader(text, delimiter=sep)
-    index = next(reader).index(column)  # the header was checked by names_from
-    for number, row in enumerate(reader, 2):
-        yield number, row[index] if index < len(row) else None
+    for column in columns:
+        if header is None or column not in header:
+            raise InputError(f"{source}:1: no column {column!r} in the header {header}; use --column")
 
 
 def read_names(stream: BinaryIO, source: str, errors: str = "replace", stats: ReadStats | None = None) -> Iterator[Name]:

@@ -1,0 +1,436 @@
+"""The main job: score names in bounded memory and write a ranked, defensible review queue.
+
+Work is done in chunks. Each finished chunk is written (atomically) to a work directory next to
+the output, and a journal records how many input names it covered; after a crash, ``resume``
+skips what the journal covers and goes on, so the final output is byte-identical to an
+uninterrupted run. The final output is assembled from the chunks with ranks and written
+atomically; the work directory is removed only after that. A lock file refuses a second run on
+the same output. An audit record (JSON) beside the output ties the result to the bundle's
+manifest hash, the inputs' SHA-256, the options and the counts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from icop import __version__, streams
+from icop.model import LinearModel
+from icop.normalize import normalize
+from icop.scorer import BATCH, BatchScorer
+
+OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "parquet")
+RESULT_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("line", pa.int64()),
+        ("id", pa.string()),
+        ("name", pa.string()),
+        ("group", pa.string()),
+        ("probability", pa.float64()),
+        ("logit", pa.int64()),
+        ("decision", pa.int8()),
+        ("keyword_ids", pa.string()),
+    ]
+)
+OUTPUT_COLUMNS = ("source", "line", "id", "name", "probability", "logit", "decision", "keyword_ids", "rank")
+
+
+class TriageError(RuntimeError):
+    """The run cannot go on (output not writable, lock held, resume mismatch...)."""
+
+
+@dataclass(frozen=True)
+class TriageOptions:
+    threshold: str | float = "best_f1"
+    top_k: int | None = None
+    group_by: str | None = None
+    id_column: str | None = None
+    column: str | None = None
+    errors: str = "replace"
+    redact_key: bytes | None = field(default=None, repr=False)
+    explain: int = 0
+    chunk_size: int = BATCH
+
+    def fingerprint(self) -> str:
+        data = {k: v for k, v in asdict(self).items() if k != "redact_key"}
+        data["redact"] = self.redact_key is not None
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class TriageSummary:
+    names: int = 0
+    flagged: int = 0
+    keyword_names: int = 0
+    seconds: float = 0.0
+    read: streams.ReadStats = field(default_factory=streams.ReadStats)
+    output: str = ""
+    audit: str = ""
+    groups: str | None = None
+    top: list[tuple[str, int, int]] = field(default_factory=list)  # (source, line, rank) of the best-ranked names
+
+    @property
+    def names_per_second(self) -> float:
+        return self.names / self.seconds if self.seconds else 0.0
+
+
+def output_format(path: str, fmt: str | None) -> str:
+    if fmt:
+        return fmt
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if path == "-" or suffix not in OUTPUT_FORMATS:
+        return "csv"
+    return suffix
+
+
+def run(
+    inputs: list[str],
+    output: str,
+    model: LinearModel,
+    bundle_digest: str,
+    options: TriageOptions,
+    fmt: str | None = None,
+    resume: bool = False,
+    progress: Callable[[int], None] | None = None,
+    key: bytes | None = None,
+) -> TriageSummary:
+    """Score ``inputs`` into ``output`` (``-``: stdout); see the module docstring."""
+    started = time.perf_counter()
+    fmt = output_format(output, fmt)
+    if output == "-" and fmt == "parquet":
+        raise TriageError("Parquet cannot go to stdout; give an output file")
+    threshold, threshold_source = model.threshold(options.threshold)
+    extra = tuple(c for c in (options.id_column, options.group_by) if c)
+    summary = TriageSummary()
+    names = [streams.names_from(source, options.column, options.errors, summary.read, extra) for source in inputs]
+    input_digests = {source: _sha256(source) for source in inputs if source != "-"}
+    work = _WorkDir(output, options, input_digests, bundle_digest)
+    with work.locked():
+        done = work.resume_point() if resume else work.start_fresh()
+        scorer = BatchScorer(model, key)
+        for chunk_index, chunk in enumerate(_chunks(_tagged(inputs, names), options.chunk_size)):
+            if chunk_index < done:
+                continue  # already scored before the interruption
+            table = _score_chunk(chunk, scorer, threshold, options)
+            work.commit_chunk(chunk_index, table)
+            if progress:
+                progress(len(chunk))
+        parts = work.parts()
+        summary.names, summary.flagged, summary.keyword_names = _counts(parts)
+        _assemble(parts, output, fmt, options)
+        if options.explain:
+            top = _top_rows(parts, _ranks(parts), options.explain)
+            summary.top = list(zip(*(top.column(c).to_pylist() for c in ("source", "line", "rank"))))
+        if options.group_by:
+            summary.groups = _write_groups(parts, output, fmt)
+        summary.seconds = time.perf_counter() - started
+        summary.output = output
+        if output != "-":
+            summary.audit = _write_audit(output, inputs, input_digests, bundle_digest, options, threshold, threshold_source, summary)
+        work.finish()
+    return summary
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _tagged(inputs: list[str], readers: list[Iterator[streams.Name]]) -> Iterator[tuple[str, streams.Name]]:
+    for source, reader in zip(inputs, readers):
+        for name in reader:
+            yield source, name
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _score_chunk(chunk, scorer: BatchScorer, threshold: int, options: TriageOptions) -> pa.Table:
+    scored = scorer.score([normalize(name.raw) for _, name in chunk])
+    shown = [_shown_name(name.text, options.redact_key) for _, name in chunk]
+    return pa.Table.from_arrays(
+        [
+            pa.array([source for source, _ in chunk], pa.string()),
+            pa.array([name.line for _, name in chunk], pa.int64()),
+            pa.array([_cell(name.fields.get(options.id_column)) if options.id_column else None for _, name in chunk], pa.string()),
+            pa.array(shown, pa.string()),
+            pa.array([_cell(name.fields.get(options.group_by)) if options.group_by else None for _, name in chunk], pa.string()),
+            pa.array(scored.probabilities, pa.float64()),
+            pa.array(scored.logits, pa.int64()),
+            pa.array((scored.logits >= threshold).astype(np.int8), pa.int8()),
+            pa.array([";".join(ids) for ids in scored.keyword_ids], pa.string()),
+        ],
+        schema=RESULT_SCHEMA,
+    )
+
+
+def _cell(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _shown_name(text: str, key: bytes | None) -> str:
+    """The name as written, or with --redact its keyed hash (the same name always hashes alike)."""
+    if key is None:
+        return text
+    return "hmac:" + hmac.new(key, text.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
+
+
+# --------------------------------------------------------------------------- assembling
+
+
+def _counts(parts: list[Path]) -> tuple[int, int, int]:
+    names = flagged = keyword_names = 0
+    for part in parts:
+        table = pq.read_table(part, columns=["decision", "keyword_ids"])
+        names += table.num_rows
+        flagged += int(np.asarray(table.column("decision")).sum())
+        keyword_names += sum(1 for ids in table.column("keyword_ids").to_pylist() if ids)
+    return names, flagged, keyword_names
+
+
+def _ranks(parts: list[Path]) -> np.ndarray:
+    """Rank 1 = highest logit; ties keep input order. One int64 per name in memory."""
+    logits = np.concatenate([np.asarray(pq.read_table(p, columns=["logit"]).column("logit")) for p in parts]) if parts else np.array([], np.int64)
+    order = np.argsort(-logits, kind="stable")
+    ranks = np.empty_like(order)
+    ranks[order] = np.arange(1, order.size + 1)
+    return ranks
+
+
+def _assemble(parts: list[Path], output: str, fmt: str, options: TriageOptions) -> None:
+    ranks = _ranks(parts)
+    if options.top_k is not None:
+        rows = _top_rows(parts, ranks, options.top_k)
+        _write_output([rows], output, fmt)
+        return
+    _write_output(_ranked_parts(parts, ranks), output, fmt)
+
+
+def _ranked_parts(parts: list[Path], ranks: np.ndarray) -> Iterator[pa.Table]:
+    start = 0
+    for part in parts:
+        table = pq.read_table(part)
+        table = table.append_column("rank", pa.array(ranks[start : start + table.num_rows], pa.int64()))
+        start += table.num_rows
+        yield table.select(list(OUTPUT_COLUMNS))
+
+
+def _top_rows(parts: list[Path], ranks: np.ndarray, k: int) -> pa.Table:
+    """The k best-ranked rows, in rank order (the review queue)."""
+    wanted = ranks <= k
+    tables = [t.filter(pa.array(wanted[s : s + t.num_rows])) for s, t in _with_starts(_ranked_parts(parts, ranks))]
+    table = pa.concat_tables(tables) if tables else _empty_output()
+    return table.sort_by([("rank", "ascending")])
+
+
+def _with_starts(tables: Iterable[pa.Table]) -> Iterator[tuple[int, pa.Table]]:
+    start = 0
+    for table in tables:
+        yield start, table
+        start += table.num_rows
+
+
+def _empty_output() -> pa.Table:
+    return RESULT_SCHEMA.empty_table().append_column("rank", pa.array([], pa.int64())).select(list(OUTPUT_COLUMNS))
+
+
+def _write_output(tables: Iterable[pa.Table], output: str, fmt: str) -> None:
+    from icop import tables as table_io
+
+    if output == "-":
+        _write_text(tables, fmt, _stdout())
+        return
+    with table_io.atomic_path(output) as tmp:
+        if fmt == "parquet":
+            writer = None
+            for table in tables:
+                writer = writer or pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table)
+            (writer or pq.ParquetWriter(tmp, _empty_output().schema)).close()
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                _write_text(tables, fmt, handle)
+
+
+def _stdout():
+    import sys
+
+    return sys.stdout
+
+
+def _write_text(tables: Iterable[pa.Table], fmt: str, handle) -> None:
+    import csv
+
+    if fmt == "jsonl":
+        for table in tables:
+            for row in table.to_pylist():
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    writer = csv.writer(handle, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+    writer.writerow(OUTPUT_COLUMNS)
+    for table in tables:
+        for row in zip(*(table.column(c).to_pylist() for c in OUTPUT_COLUMNS)):
+            writer.writerow(["" if v is None else repr(v) if isinstance(v, float) else v for v in row])
+
+
+def _write_groups(parts: list[Path], output: str, fmt: str) -> str:
+    """Groups ranked by noisy-OR (1 - prod(1 - p)), with max, mean and flagged count."""
+    stats: dict[str, list] = {}
+    for part in parts:
+        table = pq.read_table(part, columns=["group", "probability", "decision"])
+        for group, p, flagged in zip(*(table.column(c).to_pylist() for c in ("group", "probability", "decision"))):
+            s = stats.setdefault("" if group is None else group, [0, 0.0, 0.0, 0, 0.0])  # n, max, sum, flagged, log(1-p)
+            s[0] += 1
+            s[1] = max(s[1], p)
+            s[2] += p
+            s[3] += flagged
+            s[4] += float(np.log1p(-min(p, 1 - 1e-15)))
+    rows = [
+        {"group": g, "names": n, "max": mx, "mean": total / n, "flagged": fl, "noisy_or": float(-np.expm1(log_not))}
+        for g, (n, mx, total, fl, log_not) in stats.items()
+    ]
+    rows.sort(key=lambda r: (-r["noisy_or"], -r["max"], r["group"]))
+    for rank, row in enumerate(rows, 1):
+        row["rank"] = rank
+    path = output if output != "-" else "groups"
+    target = str(Path(path).with_name(Path(path).stem + ".groups.csv"))
+    from icop import tables as table_io
+
+    with table_io.atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
+        import csv
+
+        writer = csv.DictWriter(handle, fieldnames=["rank", "group", "names", "max", "mean", "flagged", "noisy_or"], lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: repr(v) if isinstance(v, float) else v for k, v in row.items()})
+    return target
+
+
+# --------------------------------------------------------------------------- work directory
+
+
+class _WorkDir:
+    """Chunk files, the journal and the lock of one output."""
+
+    def __init__(self, output: str, options: TriageOptions, digests: dict[str, str], bundle_digest: str):
+        base = Path(output if output != "-" else ".icop-stdout")
+        self.path = base.with_name(base.name + ".icop-work")
+        self.lock = base.with_name(base.name + ".icop-lock")
+        self.identity = {"options": options.fingerprint(), "inputs": digests, "bundle": bundle_digest, "icop": __version__}
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            raise TriageError(f"{self.lock}: another icop run is writing this output (or one crashed: remove the lock file)") from None
+        except OSError as err:
+            raise TriageError(f"{self.lock}: cannot create the lock ({err.strerror}); is the output directory writable?") from None
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        try:
+            yield
+        finally:
+            self.lock.unlink(missing_ok=True)
+
+    def start_fresh(self) -> int:
+        shutil.rmtree(self.path, ignore_errors=True)
+        self.path.mkdir(parents=True)
+        self._write_journal(0)
+        return 0
+
+    def resume_point(self) -> int:
+        journal = self.path / "journal.json"
+        if not journal.is_file():
+            return self.start_fresh()
+        state = json.loads(journal.read_text())
+        if state["identity"] != self.identity:
+            raise TriageError(f"{self.path}: the interrupted run used other inputs, options or model; rerun without --resume")
+        for stale in self.path.glob("part-*.parquet"):
+            if int(stale.stem.split("-")[1]) >= state["chunks"]:
+                stale.unlink()  # written after the last journal entry
+        return state["chunks"]
+
+    def commit_chunk(self, index: int, table: pa.Table) -> None:
+        from icop import tables as table_io
+
+        with table_io.atomic_path(self.path / f"part-{index:06d}.parquet") as tmp:
+            pq.write_table(table, tmp, compression="zstd")
+        self._write_journal(index + 1)
+
+    def parts(self) -> list[Path]:
+        return sorted(self.path.glob("part-*.parquet"))
+
+    def finish(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def _write_journal(self, chunks: int) -> None:
+        from icop import tables as table_io
+
+        with table_io.atomic_path(self.path / "journal.json") as tmp:
+            tmp.write_text(json.dumps({"identity": self.identity, "chunks": chunks}, sort_keys=True))
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_audit(output, inputs, digests, bundle_digest, options, threshold, threshold_source, summary) -> str:
+    from icop import tables as table_io
+
+    record = {
+        "icop_version": __version__,
+        "bundle_manifest_sha256": bundle_digest,
+        "inputs": [{"path": source, "sha256": digests.get(source)} for source in inputs],
+        "output": output,
+        "options": {
+            **{k: v for k, v in asdict(options).items() if k != "redact_key"},
+            "redact": options.redact_key is not None,
+        },
+        "threshold": {"logit": threshold, "source": threshold_source},
+        "counts": {
+            "names": summary.names,
+            "flagged": summary.flagged,
+            "with_keyword_hits": summary.keyword_names,
+            "lines_read": summary.read.lines,
+            "skipped": summary.read.skipped,
+            "truncated": summary.read.truncated,
+            "invalid_utf8": summary.read.invalid_utf8,
+            "fallback_decoded": summary.read.fallback_decoded,
+        },
+        "seconds": round(summary.seconds, 3),
+        "names_per_second": round(summary.names_per_second),
+    }
+    target = output + ".audit.json"
+    with table_io.atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n")
+    return target
+
+

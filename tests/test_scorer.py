@@ -1,0 +1,56 @@
+import random
+
+import numpy as np
+import pytest
+
+from icop import bundle
+from icop.normalize import normalize
+from icop.scorer import BatchScorer
+from icop.streams import MAX_NAME_CHARS
+from icop.synth import generate, load_config
+
+from .conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    return bundle.load(ROOT / "models" / "default")[0]
+
+
+def _hostile_names(rng: random.Random, n: int) -> list[str]:
+    alphabet = "aZ09 ._-[]ภาพยนตร์ำ่ស្រ្តីကျမန္ာ၀電影ｶﾗｵｹрасеёđơưọ😀🙂\u200b\u200c\u00ad\ufe0f\u0301\x00"
+    return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(n)]
+
+
+def test_scorer_equals_training_featuriser_on_100k_names(default_model):
+    rng = random.Random(5)
+    names = [r.text for r in generate(load_config(), 95_000, 17)]
+    names += _hostile_names(rng, 4_990)
+    names += ["", " ", "😀" * MAX_NAME_CHARS, "x" * MAX_NAME_CHARS, "ภ" * MAX_NAME_CHARS, "\x00" * 10, "IMG_0001.JPG",
+              "ျမန္မာ", "W3dd1ng.V1de0", "m.o.v.i.e"]
+    assert len(names) == 100_000
+    normalized = [normalize(n) for n in names]
+    scorer = BatchScorer(default_model)
+    fast = np.concatenate([scorer.integer_logits(normalized[i : i + 10_000])[0] for i in range(0, len(names), 10_000)])
+    featuriser = default_model.featuriser()
+    slow = np.concatenate([default_model.integer_logits(featuriser.transform(normalized[i : i + 10_000])) for i in range(0, len(names), 10_000)])
+    assert np.array_equal(fast, slow)
+
+
+def test_batch_size_does_not_change_scores(default_model):
+    names = [normalize(r.text) for r in generate(load_config(), 700, 4)]
+    scorer = BatchScorer(default_model)
+    whole = scorer.integer_logits(names)[0]
+    pieces = np.concatenate([scorer.integer_logits(names[i : i + 7])[0] for i in range(0, len(names), 7)])
+    assert np.array_equal(whole, pieces)
+
+
+def test_tampered_reserved_weights_do_not_count(default_model):
+    import copy
+
+    tampered = copy.copy(default_model)
+    tampered.weights = default_model.weights.copy()
+    tampered.weights[default_model.space.reserved_slots("ngram")] = 10**6
+    tampered._featuriser = None
+    names = [normalize(x) for x in ["a", "IMG_0001.JPG", ""]]
+    assert np.array_equal(BatchScorer(tampered).integer_logits(names)[0], BatchScorer(default_model).integer_logits(names)[0])
