@@ -259,9 +259,10 @@ def _threshold(value: str):
 @click.option("--explain", "explain_n", type=click.IntRange(min=0), default=0, help="Write explanations of the N best-ranked names beside the output.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run on the same output.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=10_000, show_default=True, help="Names per committed chunk.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Scoring processes (one per core).")
 @click.option("--quiet", is_flag=True, help="No progress or summary on stderr.")
 def triage_command(inputs, column, errors, output, fmt, model_path, threshold, top_k, group_by, id_column, redact,
-                   redact_key_file, key_file, explain_n, resume, chunk_size, quiet):
+                   redact_key_file, key_file, explain_n, resume, chunk_size, workers, quiet):
     """Score names and write a ranked review queue (with an audit record beside it)."""
     import sys
 
@@ -275,6 +276,7 @@ def triage_command(inputs, column, errors, output, fmt, model_path, threshold, t
     options = triage.TriageOptions(
         threshold=_threshold(threshold), top_k=top_k, group_by=group_by, id_column=id_column, column=column,
         errors=errors, redact_key=_read_key(redact_key_file) if redact else None, explain=explain_n, chunk_size=chunk_size,
+        workers=workers,
     )
     show = not quiet and sys.stderr.isatty()
     with click.progressbar(length=0, label="scoring", file=sys.stderr, show_pos=True) if show else _NoProgress() as bar:

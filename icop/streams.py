@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,12 +51,11 @@ class ReadStats:
     problems: list[str] = field(default_factory=list)  # one line each, for stderr
 
 
-@dataclass(frozen=True)
-class Name:
+class Name(NamedTuple):
     line: int  # line or row number in its source
     text: str  # decoded
     raw: str | bytes  # what normalisation should see: the bytes when they were not UTF-8
-    fields: dict = field(default_factory=dict)  # other columns asked for (tables only)
+    fields: dict = {}  # other columns asked for (tables only; never mutated)
 
 
 @contextmanager
@@ -224,6 +224,12 @@ def _discard_rest_of_line(stream: BinaryIO) -> bytes:
 
 
 def _decode_line(data: bytes, number: int, source: str, errors: str, stats: ReadStats) -> Name | None:
+    if len(data) <= MAX_NAME_CHARS:  # the common case: short and (usually) valid
+        try:
+            text = data.decode("utf-8")
+            return Name(number, text, text)
+        except UnicodeDecodeError:
+            pass
     truncated = len(data) > MAX_LINE_BYTES
     data = data[:MAX_LINE_BYTES]
     raw: str | bytes

@@ -63,9 +63,10 @@ class TriageOptions:
     redact_key: bytes | None = field(default=None, repr=False)
     explain: int = 0
     chunk_size: int = BATCH
+    workers: int = 1  # scoring processes (one per core); output is identical for any number
 
     def fingerprint(self) -> str:
-        data = {k: v for k, v in asdict(self).items() if k != "redact_key"}
+        data = {k: v for k, v in asdict(self).items() if k not in ("redact_key", "workers")}
         data["redact"] = self.redact_key is not None
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -120,14 +121,11 @@ def run(
     work = _WorkDir(output, options, input_digests, bundle_digest)
     with work.locked():
         done = work.resume_point() if resume else work.start_fresh()
-        scorer = BatchScorer(model, key)
-        for chunk_index, chunk in enumerate(_chunks(_tagged(inputs, names), options.chunk_size)):
-            if chunk_index < done:
-                continue  # already scored before the interruption
-            table = _score_chunk(chunk, scorer, threshold, options)
+        todo = ((i, chunk) for i, chunk in enumerate(_chunks(_tagged(inputs, names), options.chunk_size)) if i >= done)
+        for chunk_index, size, table in _score_chunks(todo, model, key, threshold, options):
             work.commit_chunk(chunk_index, table)
             if progress:
-                progress(len(chunk))
+                progress(size)
         parts = work.parts()
         summary.names, summary.flagged, summary.keyword_names = _counts(parts)
         _assemble(parts, output, fmt, options)
@@ -162,6 +160,43 @@ def _chunks(items: Iterable, size: int) -> Iterator[list]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _score_chunks(todo, model: LinearModel, key, threshold: int, options: TriageOptions) -> Iterator[tuple[int, int, pa.Table]]:
+    """(index, size, scored table) of each chunk, in order; with several workers, at most two
+    chunks per worker are in flight, so memory stays bounded."""
+    if options.workers <= 1:
+        scorer = BatchScorer(model, key)
+        for index, chunk in todo:
+            yield index, len(chunk), _score_chunk(chunk, scorer, threshold, options)
+        return
+    import multiprocessing
+    from collections import deque
+
+    global _WORKER_STATE
+    _WORKER_STATE = (model, key, threshold, options)  # inherited by the forked workers
+    with multiprocessing.get_context("fork").Pool(options.workers) as pool:
+        pending: deque = deque()
+        for index, chunk in todo:
+            pending.append((index, len(chunk), pool.apply_async(_score_in_worker, (chunk,))))
+            if len(pending) >= 2 * options.workers:
+                index, size, result = pending.popleft()
+                yield index, size, result.get()
+        while pending:
+            index, size, result = pending.popleft()
+            yield index, size, result.get()
+
+
+_WORKER_STATE = None
+_WORKER_SCORER = None
+
+
+def _score_in_worker(chunk) -> pa.Table:
+    global _WORKER_SCORER
+    model, key, threshold, options = _WORKER_STATE
+    if _WORKER_SCORER is None:
+        _WORKER_SCORER = BatchScorer(model, key)
+    return _score_chunk(chunk, _WORKER_SCORER, threshold, options)
 
 
 def _score_chunk(chunk, scorer: BatchScorer, threshold: int, options: TriageOptions) -> pa.Table:
