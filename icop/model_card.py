@@ -66,6 +66,8 @@ or content was used. Benign identity words appear in both classes at equal rates
 be measured. Reports cite keyword entries by id, never by term. Partner lists stay with partners.
 
 ## Caveats and recommendations
-Validate on the deploying partner's own labelled data before use. Review the bias and robustness
+The subword model inside the bundle holds frequent substrings of the training names; treat a
+bundle trained on real data as carrying fragments of that data. Validate on the deploying
+partner's own labelled data before use. Review the bias and robustness
 sections of the evaluation report, and re-evaluate when the keyword lists or naming habits change.
 """

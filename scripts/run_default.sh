@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # The main job on the built-in defaults (`make run`): generate the default synthetic corpus,
-# then scan its test split with the shipped SURROGATE keyword lists. Later stages (train,
-# triage, evaluate) join here as they land.
+# verify the default model bundle, triage the corpus into a ranked review queue with an audit
+# record, and explain the top names. Everything is offline and SURROGATE-only.
 set -euo pipefail
 ICOP=${1:-icop}
 OUT=${2:-out}
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 
 "$ICOP" synth --n 100000 --seed 0 --out "$OUT/corpus" --quiet
-echo "corpus:   $OUT/corpus/corpus.parquet (datasheet: $OUT/corpus/DATASHEET.md)"
-"$ICOP" keywords validate
+echo "corpus:        $OUT/corpus/corpus.parquet (datasheet: $OUT/corpus/DATASHEET.md)"
 "$ICOP" verify models/default
-"$ICOP" keywords scan "$OUT/corpus/corpus.parquet" --quiet > "$OUT/keyword_hits.tsv"
-echo "keyword hits by entry id: $OUT/keyword_hits.tsv ($(($(wc -l < "$OUT/keyword_hits.tsv") - 1)) hits)"
+"$ICOP" triage "$OUT/corpus/corpus.parquet" --id-column id --group-by lang --explain 10 \
+    --model models/default -o "$OUT/triage.csv" --quiet
+echo "review queue:  $OUT/triage.csv (ranked; audit record $OUT/triage.csv.audit.json)"
+echo "groups:        $OUT/triage.groups.csv; explanations: $OUT/triage.csv.explanations.jsonl"
+"$ICOP" triage "$OUT/corpus/corpus.parquet" --top-k 20 --model models/default -o "$OUT/top20.csv" --quiet
+echo "top 20:        $OUT/top20.csv"
