@@ -325,6 +325,26 @@ class _NoProgress:
         pass
 
 
+# --------------------------------------------------------------------------- evaluate
+
+
+@cli.command("evaluate")
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path(exists=True))
+@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False), help="Corpus with metadata (icop synth); its test split is used.")
+@click.option("--baseline", "baselines", multiple=True, type=click.Path(exists=True), help="Baseline bundles to compare (repeatable).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Directory for report.json and report.html.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap and sampling seed.")
+@click.option("--include-examples", is_flag=True, help="Show example names in the report (withheld by default).")
+@click.option("--quiet", is_flag=True)
+def evaluate_command(model_path, data, baselines, out, seed, include_examples, quiet):
+    """Write the auditor report (JSON and self-contained HTML) for a model on a test split."""
+    from icop import evaluation
+
+    paths = evaluation.evaluate(model_path, data, out, baselines, seed, include_examples)
+    if not quiet:
+        click.echo(f"report: {paths['html']} (data: {paths['json']})", err=True)
+
+
 # --------------------------------------------------------------------------- synth
 
 

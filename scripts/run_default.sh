@@ -7,6 +7,7 @@ ICOP=${1:-icop}
 OUT=${2:-out}
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 
+rm -rf "$OUT/baselines"
 "$ICOP" synth --n 100000 --seed 0 --out "$OUT/corpus" --quiet
 echo "corpus:        $OUT/corpus/corpus.parquet (datasheet: $OUT/corpus/DATASHEET.md)"
 "$ICOP" verify models/default
@@ -16,3 +17,10 @@ echo "review queue:  $OUT/triage.csv (ranked; audit record $OUT/triage.csv.audit
 echo "groups:        $OUT/triage.groups.csv; explanations: $OUT/triage.csv.explanations.jsonl"
 "$ICOP" triage "$OUT/corpus/corpus.parquet" --top-k 20 --model models/default -o "$OUT/top20.csv" --quiet
 echo "top 20:        $OUT/top20.csv"
+
+# The auditor report for the default model on the corpus' test split, beside two baselines.
+"$ICOP" train --data "$OUT/corpus/corpus.parquet" --out "$OUT/baselines/keywords" --baseline keywords --no-track --quiet
+"$ICOP" train --data "$OUT/corpus/corpus.parquet" --out "$OUT/baselines/tfidf" --baseline tfidf --no-track --quiet
+"$ICOP" evaluate --model models/default --data "$OUT/corpus/corpus.parquet" \
+    --baseline "$OUT/baselines/keywords" --baseline "$OUT/baselines/tfidf" --out "$OUT/report" --quiet
+echo "report:        $OUT/report/report.html (JSON: $OUT/report/report.json)"

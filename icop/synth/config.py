@@ -13,6 +13,7 @@ from icop.obfuscation import FAMILIES
 from icop.surrogates import LANGUAGES
 
 DEFAULT_CONFIG = "synth_default.toml"
+IDENTITY_GROUPS = ("gender", "nationality", "person_name", "age")
 
 
 class ConfigError(ValueError):
@@ -35,6 +36,8 @@ class SynthConfig:
     carrier_rate: float
     families_by_period: dict[int, tuple[str, ...]]
     habits: dict[str, float]
+    identity_bias_group: str = ""  # for bias self-tests: an identity group over-represented in positives
+    identity_bias_rate: float = 0.0  # share of positives given a word of that group
     source: str = DEFAULT_CONFIG
 
     def families_in(self, period: int) -> tuple[str, ...]:
@@ -102,7 +105,12 @@ def _build(data: dict, source: str) -> SynthConfig:
             )
         families[int(key)] = tuple(names)
     habits = {k: rate(section("habits"), k, "habits") for k in section("habits")}
+    bias_group = corpus.get("identity_bias_group", "")
+    if bias_group not in ("", *IDENTITY_GROUPS):
+        raise ConfigError(f"{source}: corpus.identity_bias_group must be one of {IDENTITY_GROUPS} or empty (got {bias_group!r})")
     return SynthConfig(
+        identity_bias_group=bias_group,
+        identity_bias_rate=rate(corpus, "identity_bias_rate", "corpus") if bias_group else 0.0,
         **rates,
         periods=periods,
         splits=splits,

@@ -23,7 +23,7 @@ from icop import obfuscation
 from icop.normalize import norm_view
 from icop.surrogates import LexiconTerm, latent_lexicon
 from icop.synth import vocabulary as vocab
-from icop.synth.config import SynthConfig
+from icop.synth.config import IDENTITY_GROUPS, SynthConfig
 from icop.synth.vocabulary import VOCABULARIES, Vocabulary
 
 SPLITS = ("train", "validation", "test")
@@ -125,6 +125,8 @@ class CorpusGenerator:
         groups, families = self._habits(name, v), []
         if name.informative and rng.random() < config.identity_rate:
             groups.append(self._insert_identity(name, v))
+        if label and name.informative and config.identity_bias_group and rng.random() < config.identity_bias_rate:
+            groups.append(self._insert_identity(name, v, config.identity_bias_group))  # bias self-test only
         if not label and name.informative and rng.random() < config.overlap_negative_rate:
             self._insert(name, self._choice(self.decoys[lang]), v)
             groups.append("lexical_overlap")
@@ -281,8 +283,8 @@ class CorpusGenerator:
         name.markers = {m + (m >= at): span for m, span in name.markers.items()}
         return at, (0, len(word))
 
-    def _insert_identity(self, name: _Name, v: Vocabulary) -> str:
-        group = self._choice(("gender", "nationality", "person_name", "age"))
+    def _insert_identity(self, name: _Name, v: Vocabulary, group: str | None = None) -> str:
+        group = group or self._choice(IDENTITY_GROUPS)
         pool = {"gender": v.gender, "nationality": v.nationality, "person_name": v.names, "age": v.ages}[group]
         word = self._choice(pool).format(n=self._number(v, self._randint(1, 12)))
         self._insert(name, word, v)

@@ -1,0 +1,441 @@
+"""The evaluation report: one schema-versioned JSON document an auditor can re-run.
+
+Sections (notes/evaluation.md sections 5-6): manifest, model card and data sheet summary,
+operating points with prevalence-adjusted precision, triage curves, calibration, bias,
+robustness to circumvention, transparency, baselines, privacy and limitations. Every number is
+computed from the test split of a corpus with its metadata columns; thresholds come frozen
+from the bundle. The HTML page is rendered from this JSON (render.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import tomllib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from icop import __version__, bundle, obfuscation, tables
+from icop.evaluation import metrics as m
+from icop.explain import explain
+from icop.normalize import NO_OBFUSCATION, Normalized, normalize
+from icop.scorer import BatchScorer
+from icop.surrogates import latent_lexicon
+
+SCHEMA_VERSION = 1
+PREVALENCES = (1e-4, 1e-3, 1e-2)
+TPR_TARGETS = (0.90, 0.95, 0.99)
+RECALL_TARGETS = (0.5, 0.8, 0.9, 0.95)
+K_VALUES = (10, 100, 1000)
+EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "eval"
+COLUMNS = ("id", "text", "label", "lang", "script", "category", "marker_kind", "marker_ids", "obfuscation",
+           "groups", "informative", "period", "split")
+
+
+class EvaluationError(ValueError):
+    """Evaluation inputs that cannot be used; names the file and the fix."""
+
+
+@dataclass
+class TestData:
+    path: str
+    sha256: str
+    rows: list[dict]
+
+    def column(self, name: str) -> list:
+        return [r[name] for r in self.rows]
+
+
+def load_test_data(path: str | Path, split: str = "test") -> TestData:
+    table = tables.read_table(path)
+    missing = [c for c in COLUMNS if c not in table.column_names]
+    if missing:
+        raise EvaluationError(f"{path}: missing column(s) {missing}; evaluate needs a corpus with its metadata (icop synth)")
+    rows = [r for r in table.select(list(COLUMNS)).to_pylist() if r["split"] == split]
+    if not rows or len({r["label"] for r in rows}) < 2:
+        raise EvaluationError(f"{path}: the {split} split needs names of both classes")
+    return TestData(str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest(), rows)
+
+
+def build(model_path: str | Path, data: TestData, baselines: list[str | Path] = (), seed: int = 0,
+          include_examples: bool = False, subgroups: Path | None = None, perturbations: Path | None = None) -> dict:
+    model, manifest = bundle.load(model_path)
+    scorer = BatchScorer(model)
+    texts = data.column("text")
+    labels = np.array(data.column("label"), dtype=bool)
+    normalized = [normalize(t) for t in texts]
+    logits, ids = _score(scorer, normalized)
+    probabilities = model.probabilities(logits)
+    threshold = model.operating_points["best_f1"].threshold
+    flagged = logits >= threshold
+    sub = tomllib.loads((subgroups or EVAL_DIR / "subgroups.toml").read_text())
+    suites = tomllib.loads((perturbations or EVAL_DIR / "perturbations.toml").read_text())
+    report = {
+        "schema_version": SCHEMA_VERSION,
+        "icop_version": __version__,
+        "manifest": _manifest(model_path, manifest, data, seed, suites, baselines, include_examples),
+        "model_card": _model_card(manifest),
+        "data_sheet": _data_sheet(data),
+        "operating_points": _operating_points(model, logits, labels),
+        "triage": _triage(labels, logits, seed),
+        "calibration": _calibration(labels, probabilities, data),
+        "bias": _bias(data, labels, logits, logits >= model.operating_points[sub["operating_point"]].threshold, sub, seed),
+        "robustness": _robustness(model, scorer, data, labels, threshold, suites),
+        "transparency": _transparency(model, scorer, data, labels, flagged, ids, include_examples, seed),
+        "baselines": _baselines(model_path, baselines, data, labels, normalized),
+        "privacy": {
+            "examples_included": include_examples,
+            "statement": "Example names appear only with --include-examples; otherwise they are withheld and "
+                         "explanations show keyword entries by id, weights and spans only. Keyword terms never appear.",
+        },
+        "limitations": LIMITATIONS,
+    }
+    return report
+
+
+LIMITATIONS = [
+    "All data is synthetic: positives are defined by surrogate pseudo-words, so the figures measure how well the model "
+    "learns the generator's markers and habits, not performance on real names. The synthetic-to-real gap is unmeasured.",
+    "The test split shares the generator (templates, vocabularies, lexicon) with the training split; grouped splits "
+    "prevent identical carriers but not shared style.",
+    "Prevalence in the corpus is arbitrary; precision is reported at assumed real base rates (operating points).",
+    "Bias groups are the generator's metadata; real identity and language groups need real, labelled data.",
+    "A filename is never a verdict: every flagged name needs human review of the content.",
+]
+
+
+def _score(scorer: BatchScorer, normalized: list[Normalized]) -> tuple[np.ndarray, list]:
+    logits, ids = [], []
+    for i in range(0, len(normalized), 10_000):
+        batch_logits, batch_ids = scorer.integer_logits(normalized[i : i + 10_000])
+        logits.append(batch_logits)
+        ids += batch_ids
+    return np.concatenate(logits), ids
+
+
+def _manifest(model_path, manifest, data: TestData, seed, suites, baselines, include_examples) -> dict:
+    files = manifest["files"]
+    replay = f"icop evaluate --model {model_path} --data {data.path} --seed {seed}"
+    replay += "".join(f" --baseline {b}" for b in baselines) + (" --include-examples" if include_examples else "")
+    return {
+        "model_manifest_sha256": bundle.manifest_digest(model_path),
+        "model_kind": manifest["kind"],
+        "weights_sha256": files.get("weights.npy"),
+        "tokenizer_sha256": files.get("subwords.model"),
+        "keyword_lists_sha256": manifest["keywords"]["sha256"],
+        "training_data_sha256": manifest["training_data"]["sha256"],
+        "evaluation_data_sha256": data.sha256,
+        "git_commit": manifest.get("git_commit"),
+        "seeds": {"bootstrap": seed, "perturbations": suites["seed"], "training": manifest["seed"]},
+        "replay_command": replay,
+    }
+
+
+def _model_card(manifest) -> dict:
+    return {
+        "model_name": manifest["model_name"],
+        "kind": manifest["kind"],
+        "validation_metrics": manifest["metrics"],
+        "training_splits": manifest["training_data"]["splits"],
+        "keyword_lists": manifest["keywords"],
+        "intended_use": "Ordering a human review queue of P2P filenames; never a verdict.",
+    }
+
+
+def _data_sheet(data: TestData) -> dict:
+    counts = Counter((r["lang"], r["label"]) for r in data.rows)
+    return {
+        "rows": len(data.rows),
+        "positives": sum(r["label"] for r in data.rows),
+        "by_language": [{"lang": lang, "negatives": counts[(lang, 0)], "positives": counts[(lang, 1)]}
+                        for lang in sorted({lang for lang, _ in counts})],
+        "marker_kinds": dict(sorted(Counter(r["marker_kind"] for r in data.rows).items())),
+    }
+
+
+def _operating_points(model, logits, labels) -> list[dict]:
+    out = []
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    for name, op in model.operating_points.items():
+        flagged = logits >= op.threshold
+        tp, fp = int((flagged & labels).sum()), int((flagged & ~labels).sum())
+        tpr, fpr = tp / n_pos, fp / n_neg
+        out.append({
+            "name": name,
+            "rule": op.rule,
+            "threshold_logit": op.threshold,
+            "threshold_probability": op.probability,
+            "tpr": tpr, "tpr_ci": m.wilson(tp, n_pos),
+            "fpr": fpr, "fpr_ci": m.wilson(fp, n_neg),
+            "fpr_upper_rule_of_three": m.rule_of_three(n_neg) if fp == 0 else None,
+            "precision_at_test_prevalence": tp / max(tp + fp, 1),
+            "ppv_at_prevalence": {f"{p:g}": m.ppv_at_prevalence(tpr, fpr, p) for p in PREVALENCES},
+            "validation": {"tpr": op.tpr, "fpr": op.fpr},
+        })
+    return out
+
+
+def _triage(labels, logits, seed) -> dict:
+    scores = logits.astype(np.float64)
+    auc_ci = m.stratified_bootstrap(labels, scores, m.roc_auc, n_boot=200, seed=seed)
+    order = np.argsort(-scores, kind="stable")
+    det = _det_points(labels, scores)
+    return {
+        "roc_auc": m.roc_auc(labels, scores), "roc_auc_ci": auc_ci,
+        "average_precision": m.average_precision(labels, scores),
+        "fpr_at_tpr": {f"{t:g}": m.fpr_at_tpr(labels, scores, t) for t in TPR_TARGETS},
+        "precision_at_k": {str(k): m.precision_at_k(labels, scores, k) for k in K_VALUES},
+        "recall_at_k": {str(k): m.recall_at_k(labels, scores, k) for k in K_VALUES},
+        "workload_at_recall": {f"{r:g}": m.workload_at_recall(labels, scores, r) for r in RECALL_TARGETS},
+        "wss_at_recall": {f"{r:g}": m.wss_at_recall(labels, scores, r) for r in RECALL_TARGETS},
+        "det": det,
+        "queue_positives_first_100": int(labels[order[:100]].sum()),
+    }
+
+
+def _det_points(labels, scores, points: int = 60) -> list[dict]:
+    thresholds = np.unique(np.quantile(scores, np.linspace(0, 1, points)))
+    return [{"fpr": fpr, "fnr": 1 - tpr} for tpr, fpr in (m.tpr_fpr_at(labels, scores, t) for t in thresholds)]
+
+
+def _calibration(labels, probabilities, data: TestData) -> dict:
+    by_language = []
+    langs = np.array(data.column("lang"))
+    for lang in sorted(set(langs)):
+        g = langs == lang
+        by_language.append({"group": lang, "n": int(g.sum()), "ece": m.ece(labels[g], probabilities[g]),
+                            "brier": m.brier(labels[g], probabilities[g])})
+    return {
+        "ece": m.ece(labels, probabilities), "ece_bins": 15, "ece_binning": "equal mass",
+        "brier": m.brier(labels, probabilities),
+        "reliability": m.reliability(labels, probabilities),
+        "by_language": by_language,
+    }
+
+
+# --------------------------------------------------------------------------- bias
+
+
+def _memberships(data: TestData, columns: list[str], intersections: list[list[str]]) -> dict[str, dict[str, np.ndarray]]:
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for column in columns:
+        values = data.column(column)
+        groups: dict[str, list[bool]] = defaultdict(lambda: [False] * len(values))
+        for i, v in enumerate(values):
+            for key in (v if isinstance(v, list) else [v]) or (["none"] if isinstance(v, list) else []):
+                groups[str(key)][i] = True
+        out[column] = {k: np.array(v) for k, v in sorted(groups.items())}
+    for a, b in intersections:
+        out[f"{a} x {b}"] = {f"{ka} & {kb}": ga & gb for ka, ga in out[a].items() for kb, gb in out[b].items() if (ga & gb).any()}
+    return out
+
+
+def _bias(data: TestData, labels, logits, flagged, config, seed) -> dict:
+    scores = logits.astype(np.float64)
+    min_n, low, high = config["min_n"], config["band_low"], config["band_high"]
+    rows, tests = [], []
+    for grouping, groups in _memberships(data, config["columns"], config["intersections"]).items():
+        for name, g in groups.items():
+            row = _group_row(grouping, name, g, labels, scores, flagged, min_n, config["bootstrap"], seed)
+            if grouping.count(" x ") and row["status"] != "ok":
+                continue  # intersections are shown only where both classes reach the minimum n
+            rows.append(row)
+            for rate in ("fpr", "fnr"):
+                if row[f"{rate}_p"] is not None:
+                    tests.append((row, rate))
+    adjusted = m.holm([row[f"{rate}_p"] for row, rate in tests]) if tests else []
+    for (row, rate), p in zip(tests, adjusted):
+        row[f"{rate}_p_holm"] = p
+        ratio = row[f"{rate}_ratio"]
+        row[f"{rate}_flag"] = bool(ratio is not None and not (low <= ratio <= high) and p < config["alpha"])
+    return {
+        "threshold": config["operating_point"],
+        "reference": "all names outside the group",
+        "band": [low, high], "alpha": config["alpha"], "min_n": min_n, "correction": "Holm",
+        "groups": rows,
+        "flagged": [f"{r['grouping']}={r['group']} ({rate.upper()} ratio {r[f'{rate}_ratio']:.2f})"
+                    for r in rows for rate in ("fpr", "fnr") if r.get(f"{rate}_flag")],
+        "worst_bpsn_auc": min((r["bpsn_auc"] for r in rows if r["bpsn_auc"] is not None), default=None),
+    }
+
+
+def _group_row(grouping, name, g, labels, scores, flagged, min_n, n_boot, seed) -> dict:
+    pos, neg = g & labels, g & ~labels
+    rest_pos, rest_neg = ~g & labels, ~g & ~labels
+    n_pos, n_neg = int(pos.sum()), int(neg.sum())
+    tp, fp = int((flagged & pos).sum()), int((flagged & neg).sum())
+    fn = n_pos - tp
+    rest_fp, rest_fn = int((flagged & rest_neg).sum()), int((~flagged & rest_pos).sum())
+    row = {
+        "grouping": grouping, "group": name, "n": int(g.sum()), "n_pos": n_pos, "n_neg": n_neg,
+        "status": "ok" if m.sufficient(n_pos, n_neg, min_n) else m.INSUFFICIENT,
+        "tpr": tp / n_pos if n_pos else None, "tpr_ci": m.wilson(tp, n_pos) if n_pos else None,
+        "fpr": fp / n_neg if n_neg else None, "fpr_ci": m.wilson(fp, n_neg) if n_neg else None,
+        "fnr": fn / n_pos if n_pos else None,
+        "ppv": tp / (tp + fp) if tp + fp else None,
+        "subgroup_auc": None, "bpsn_auc": None, "bnsp_auc": None, "bpsn_auc_ci": None,
+        "fpr_ratio": None, "fnr_ratio": None, "fpr_p": None, "fnr_p": None,
+        "fpr_p_holm": None, "fnr_p_holm": None, "fpr_flag": False, "fnr_flag": False,
+    }
+    if n_neg >= min_n and rest_neg.sum():
+        rest_fpr = rest_fp / rest_neg.sum()
+        row["fpr_ratio"] = (fp / n_neg) / rest_fpr if rest_fpr else None
+        row["fpr_p"] = m.two_proportion_p(fp, n_neg, rest_fp, int(rest_neg.sum()))
+    if n_pos >= min_n and rest_pos.sum():
+        rest_fnr = rest_fn / rest_pos.sum()
+        row["fnr_ratio"] = (fn / n_pos) / rest_fnr if rest_fnr else None
+        row["fnr_p"] = m.two_proportion_p(fn, n_pos, rest_fn, int(rest_pos.sum()))
+    if row["status"] == "ok":
+        row["subgroup_auc"] = m.subgroup_auc(labels, scores, g)
+        row["bpsn_auc"] = m.bpsn_auc(labels, scores, g)
+        row["bnsp_auc"] = m.bnsp_auc(labels, scores, g)
+        row["bpsn_auc_ci"] = m.stratified_bootstrap(labels, scores, m.bpsn_auc, n_boot=n_boot, seed=seed, extra=g)
+    elif n_neg >= min_n and rest_pos.sum() >= min_n:
+        row["bpsn_auc"] = m.bpsn_auc(labels, scores, g)  # negatives-only groups (decoys): BPSN still says something
+    return row
+
+
+# --------------------------------------------------------------------------- robustness
+
+
+def _robustness(model, scorer, data: TestData, labels, threshold, suites) -> dict:
+    rng = random.Random(suites["seed"])
+    lexicon = {t.id: t.term for t in latent_lexicon()}
+    positives = [i for i, r in enumerate(data.rows) if r["label"] and r["marker_ids"]]
+    negatives = [i for i, r in enumerate(data.rows) if not r["label"] and r["category"] not in ("camera", "messaging", "dashcam", "hash")]
+    positives = sorted(rng.sample(positives, min(len(positives), suites["sample_positives"])))
+    negatives = sorted(rng.sample(negatives, min(len(negatives), suites["sample_negatives"])))
+    families = []
+    for family in suites["families"]:
+        family_rng = random.Random(f"{suites['seed']}:{family}")
+        originals, perturbed, is_positive = [], [], []
+        for i in positives + negatives:
+            text = data.rows[i]["text"]
+            changed = _perturb(text, data.rows[i], family, family_rng, lexicon)
+            if changed is not None:
+                originals.append(text)
+                perturbed.append(changed)
+                is_positive.append(bool(data.rows[i]["label"]))
+        if not originals:
+            families.append({"family": family, "applicable": 0})
+            continue
+        y = np.array(is_positive)
+        row = {"family": family, "applicable": len(originals), "positives": int(y.sum()), "negatives": int((~y).sum())}
+        for layer, view in (("with_normalisation", normalize), ("without_normalisation", _unnormalised)):
+            before = _score(scorer, [view(t) for t in originals])[0]
+            after = _score(scorer, [view(t) for t in perturbed])[0]
+            row[layer] = _flip_rates(y, before, after, threshold, model.scale_bits)
+        families.append(row)
+    return {
+        "threshold": "best_f1",
+        "definition": "evasion rate: flagged positives no longer flagged after the perturbation (of the flagged); "
+                      "FP induction: unflagged negatives flagged after it (of the unflagged); delta logit in logit units.",
+        "without_normalisation": "the model applied to lower-cased raw text as every view (no decoding repairs, "
+                                 "no invisible removal, no anti-obfuscation)",
+        "families": families,
+    }
+
+
+def _unnormalised(text: str) -> Normalized:
+    lowered = text.lower()
+    return Normalized(text, "", lowered, lowered, lowered, 0.0, NO_OBFUSCATION)
+
+
+def _perturb(text: str, row: dict, family: str, rng: random.Random, lexicon: dict[str, str]) -> str | None:
+    """Positives: disguise the first marker found in the text; negatives: disguise one word."""
+    if row["label"]:
+        for marker_id in row["marker_ids"]:
+            term = lexicon.get(marker_id)
+            if term and term in text:
+                disguised = obfuscation.apply(family, term, rng)
+                return text.replace(term, disguised, 1) if disguised else None
+        return None
+    words = [w for w in text.replace(".", " ").replace("_", " ").split() if len(w) > 2]
+    if not words:
+        return None
+    word = words[rng.randrange(len(words))]
+    disguised = obfuscation.apply(family, word, rng)
+    return text.replace(word, disguised, 1) if disguised else None
+
+
+def _flip_rates(y, before, after, threshold, scale_bits) -> dict:
+    was, now = before >= threshold, after >= threshold
+    flagged_pos, unflagged_neg = was & y, ~was & ~y
+    delta = (after - before) / (1 << scale_bits)
+    return {
+        "evasion_rate": float((flagged_pos & ~now).sum() / max(flagged_pos.sum(), 1)),
+        "fp_induction_rate": float((unflagged_neg & now).sum() / max(unflagged_neg.sum(), 1)),
+        "mean_delta_logit_positives": float(delta[y].mean()) if y.any() else None,
+        "mean_delta_logit_negatives": float(delta[~y].mean()) if (~y).any() else None,
+        "auc_before": m.roc_auc(y, before.astype(float)),
+        "auc_after": m.roc_auc(y, after.astype(float)),
+    }
+
+
+# --------------------------------------------------------------------------- transparency and baselines
+
+
+def _transparency(model, scorer, data, labels, flagged, ids, include_examples, seed) -> dict:
+    space = model.space
+    mass = {}
+    for family in ("ngram", "skel", "subword", "keyword", "category", "obfusc", "ext"):
+        end = next(space.offsets[f] for f in list(space.offsets)[list(space.offsets).index(family) + 1 :])
+        mass[family] = float(np.abs(model.weights[space.offsets[family] : end].astype(np.int64)).sum())
+    total = sum(mass.values()) or 1.0
+    fp_rows = [i for i in range(len(labels)) if flagged[i] and not labels[i]]
+    entry_hits = Counter(e for entry_ids in ids for e in entry_ids)
+    entry_fp = Counter(e for i in fp_rows for e in ids[i])
+    audit = [
+        {"entry_id": e, "hits": entry_hits[e], "false_positive_hits": entry_fp[e],
+         "share_of_false_positives": entry_fp[e] / max(len(fp_rows), 1)}
+        for e in sorted(entry_hits, key=lambda e: (-entry_hits[e], e))
+    ]
+    cards = []
+    rng = random.Random(seed)
+    for kind, rows in (("true positive", [i for i in range(len(labels)) if flagged[i] and labels[i]]),
+                       ("false positive", fp_rows),
+                       ("false negative", [i for i in range(len(labels)) if not flagged[i] and labels[i]])):
+        for i in sorted(rng.sample(rows, min(3, len(rows)))):
+            card = explain(model, data.rows[i]["text"], scorer=scorer)
+            top = card["contributions"][:8]
+            if not include_examples:
+                card["name"] = f"(withheld; record {data.rows[i]['id']})"
+                for c in top:
+                    if c["family"] in ("ngram", "skel", "subword"):
+                        c["feature"] = "(withheld)"
+            cards.append({"kind": kind, "name": card["name"], "probability": card["probability"],
+                          "keyword_entries": card["keyword_entries"], "by_family": card["by_family"],
+                          "exact_sum_holds": card["exact_sum"]["holds"], "top_contributions": top})
+    return {
+        "weight_mass_by_family": {k: v / total for k, v in mass.items()},
+        "keyword_entry_audit": audit,
+        "false_positives": len(fp_rows),
+        "explanation_cards": cards,
+    }
+
+
+def _baselines(model_path, baselines, data: TestData, labels, normalized) -> list[dict]:
+    kinds = np.array(data.column("marker_kind"))
+    rows = []
+    for path in [model_path, *baselines]:
+        baseline, manifest = bundle.load(path)
+        logits, _ = baseline.score(normalized)
+        threshold = baseline.operating_points["best_f1"].threshold
+        flagged = logits >= threshold
+        recall = {kind: float((flagged & labels & (kinds == kind)).sum() / max((labels & (kinds == kind)).sum(), 1))
+                  for kind in ("listed", "unlisted", "both", "none")}
+        tpr, fpr = m.tpr_fpr_at(labels, logits.astype(float), threshold)
+        rows.append({
+            "model": manifest["model_name"], "kind": manifest["kind"], "path": str(path),
+            "roc_auc": m.roc_auc(labels, logits.astype(float)),
+            "average_precision": m.average_precision(labels, logits.astype(float)),
+            "tpr_at_best_f1": tpr, "fpr_at_best_f1": fpr,
+            "recall_by_marker_kind": recall,
+        })
+    icop = rows[0]["recall_by_marker_kind"]["unlisted"]
+    for row in rows[1:]:
+        row["unlisted_recall_difference_vs_icop"] = icop - row["recall_by_marker_kind"]["unlisted"]
+    return rows
