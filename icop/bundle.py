@@ -19,7 +19,6 @@ absolute path is refused with an error naming the file.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import stat
 import zipfile

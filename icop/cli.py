@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from icop import __version__, keywords, streams, tables
+from icop import __version__, keywords, streams
 from icop.normalize import normalize
 
 # Offline by default (SAFETY.md rule 7): no dependency may phone home from a CLI process.
