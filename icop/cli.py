@@ -345,6 +345,26 @@ def evaluate_command(model_path, data, baselines, out, seed, include_examples, q
         click.echo(f"report: {paths['html']} (data: {paths['json']})", err=True)
 
 
+# --------------------------------------------------------------------------- export
+
+
+@cli.command("export-onnx")
+@click.option("--model", "model_path", default=DEFAULT_MODEL, show_default=True, type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .onnx file to write.")
+@click.option("--parity-names", type=int, default=3000, show_default=True, help="Synthetic names in the parity check.")
+def export_onnx_command(model_path, out, parity_names):
+    """Export a model to ONNX (docs/ONNX.md), checked against the Python scorer before it is kept."""
+    from icop import bundle, onnx_export, synth
+
+    model, manifest = bundle.load(model_path)
+    if manifest["kind"] == "tfidf":
+        raise click.ClickException(f"{model_path}: a tfidf baseline cannot be exported to ONNX; export an icop model")
+    names = [r.text for r in synth.generate(synth.load_config(), parity_names, 97)]
+    names += ["", "😀" * 64, "ျမန္မာ", "W3dd1ng.V1de0", "m.o.v.i.e", "ภาพยนตร์\u200bวันเกิด", "x" * 1024]
+    worst = onnx_export.export_verified(model, out, bundle.manifest_digest(model_path), names)
+    click.echo(f"wrote {out}: parity on {len(names)} names, integer logits identical, max |delta p| {worst:.2g}", err=True)
+
+
 # --------------------------------------------------------------------------- synth
 
 

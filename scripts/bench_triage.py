@@ -6,7 +6,8 @@ Measured in one run, on one core (pinned), on the same names:
 * the scorer core alone on pre-normalised names (n-gram kernel, and the full scorer);
 * the scikit-learn TF-IDF reference (char_wb 1-5 + LogisticRegression), fitted on the training
   split and timed scoring the same names (a tenth of them: it is slow);
-* fastText supervised, if the `fasttext` package can be imported (skipped with a message if not).
+* fastText supervised, if the `fasttext` package can be imported (skipped with a message if not);
+* the exported ONNX graph on prepared inputs, against the Python scorer core.
 Targets (issue 5): end to end >= 200k names/s, >= 30x the TF-IDF reference; core >= 700k names/s.
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from _bench import peak_rss_mb, pin_one_core, timed
 
-from icop import bundle, synth, triage
+from icop import bundle, onnx_export, synth, triage
 from icop.baselines import TfidfModel
 from icop.normalize import normalize
 from icop.scorer import BatchScorer, _ngram_sums
@@ -51,6 +52,15 @@ def main() -> None:
     _, core = timed(lambda: [scorer.integer_logits(sample[i : i + 10_000]) for i in range(0, len(sample), 10_000)])
     print(f"scorer core, n-gram kernel: {len(sample) / kernel:,.0f} names/s")
     print(f"scorer core, all families (pre-normalised): {len(sample) / core:,.0f} names/s")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path = Path(tmp, "model.onnx")
+        onnx_export.export(model, onnx_path)
+        session = onnx_export.session(onnx_path)
+        inputs = [onnx_export.prepare_inputs(model, sample[i : i + 10_000]) for i in range(0, len(sample), 10_000)]
+        _, graph = timed(lambda: [session.run(["logit", "probability"], batch) for batch in inputs])
+    print(f"ONNX graph on prepared inputs (1 thread): {len(sample) / graph:,.0f} names/s; "
+          f"{(len(sample) / graph) / (len(sample) / core):.2f}x the Python scorer core")
 
     train = [r for r in records if r.split == "train"][:100_000]
     reference = TfidfModel.fit([normalize(r.text).norm for r in train], [r.label for r in train], 0)
