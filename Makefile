@@ -4,13 +4,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ICOP   := $(VENV)/bin/icop
 OUT    ?= out
+EXTRAS ?= dev
 
 .PHONY: run test venv clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
 venv: $(VENV)/.installed
