@@ -3,7 +3,6 @@
 import errno
 import io
 import json
-import resource
 import socket
 import subprocess
 import sys
