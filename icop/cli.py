@@ -278,10 +278,11 @@ def triage_command(inputs, column, errors, output, fmt, model_path, threshold, t
         errors=errors, redact_key=_read_key(redact_key_file) if redact else None, explain=explain_n, chunk_size=chunk_size,
         workers=workers,
     )
-    show = not quiet and sys.stderr.isatty()
-    with click.progressbar(length=0, label="scoring", file=sys.stderr, show_pos=True) if show else _NoProgress() as bar:
-        summary = triage.run(list(inputs) or ["-"], output, model, bundle.manifest_digest(model_path), options, fmt,
-                             resume, progress=bar.update, key=_read_key(key_file))
+    progress = _Progress() if not quiet and sys.stderr.isatty() else None
+    summary = triage.run(list(inputs) or ["-"], output, model, bundle.manifest_digest(model_path), options, fmt,
+                         resume, progress=progress, key=_read_key(key_file))
+    if progress:
+        progress.done()
     if explain_n and output != "-":
         from icop import explain
 
@@ -314,15 +315,21 @@ def explain_command(names, model_path, threshold, fmt, top, key_file):
         click.echo(explain.to_json(card) if fmt == "json" else explain.render_text(card, top))
 
 
-class _NoProgress:
-    def __enter__(self):
-        return self
+class _Progress:
+    """Names scored so far and the rate, redrawn on one stderr line (only on a terminal)."""
 
-    def __exit__(self, *exc):
-        return False
+    def __init__(self):
+        import time
 
-    def update(self, n: int) -> None:
-        pass
+        self.count, self.started, self._clock = 0, time.perf_counter(), time.perf_counter
+
+    def __call__(self, n: int) -> None:
+        self.count += n
+        rate = self.count / max(self._clock() - self.started, 1e-9)
+        click.echo(f"\rscored {self.count:,} names ({rate:,.0f}/s)", nl=False, err=True)
+
+    def done(self) -> None:
+        click.echo("", err=True)
 
 
 # --------------------------------------------------------------------------- evaluate
