@@ -411,10 +411,6 @@ class KeywordMatcher:
             best.setdefault((hit.entry_id, hit.start, hit.end), hit)  # "fold" sorts before "skel"
         return sorted(best.values(), key=lambda h: (h.start, h.end, h.entry_id))
 
-    def scan_many(self, names: Iterable[str | bytes]) -> Iterator[list[Hit]]:
-        for name in names:
-            yield self.scan(name)
-
 
 def _substring_span(token, view_text: str, start: int, end: int) -> tuple[int, int]:
     """Exact raw offsets when the view token is as long as its raw token, else the whole token."""

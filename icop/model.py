@@ -66,14 +66,16 @@ class LinearModel:
     keywords: KeywordList | None
     scale_bits: int = SCALE_BITS
     _featuriser: Featuriser | None = field(default=None, repr=False)
+    _featuriser_key: bytes | None = field(default=None, repr=False)
 
     def featuriser(self, key: bytes | None = None) -> Featuriser:
-        if self._featuriser is None:
+        """The training featuriser of this model (built once per keyword key)."""
+        if self._featuriser is None or key != self._featuriser_key:
             from icop import subwords
 
             processor = subwords.load(self.subword_model) if self.subword_model else None
             matcher = KeywordMatcher(self.keywords, key) if self.keywords is not None else None
-            self._featuriser = Featuriser(self.space, processor, matcher)
+            self._featuriser, self._featuriser_key = Featuriser(self.space, processor, matcher), key
         return self._featuriser
 
     def integer_logits(self, matrix: sp.csr_matrix) -> np.ndarray:

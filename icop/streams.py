@@ -18,6 +18,8 @@ Names longer than :data:`MAX_NAME_CHARS` characters are truncated and counted.
 
 from __future__ import annotations
 
+import csv
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -152,8 +154,6 @@ def _parquet_rows(parquet, columns: tuple[str, ...]) -> Iterator[tuple[int, list
 
 
 def _jsonl_rows(source: str, columns: tuple[str, ...]) -> Iterator[tuple[int, list]]:
-    import json
-
     with open_input(source) as handle:
         for number, line in enumerate(_lines(handle), 1):
             if not line.strip():
@@ -168,8 +168,6 @@ def _jsonl_rows(source: str, columns: tuple[str, ...]) -> Iterator[tuple[int, li
 
 
 def _delimited_rows(source: str, columns: tuple[str, ...], sep: str) -> Iterator[tuple[int, list]]:
-    import csv
-
     with open(source, encoding="utf-8", errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=sep)
         header = next(reader)
@@ -179,8 +177,6 @@ def _delimited_rows(source: str, columns: tuple[str, ...], sep: str) -> Iterator
 
 
 def _check_header(source: str, columns: tuple[str, ...], sep: str) -> None:
-    import csv
-
     with open(source, encoding="utf-8", errors="replace", newline="") as handle:
         header = next(csv.reader(handle, delimiter=sep), None)
     for column in columns:

@@ -11,11 +11,13 @@ manifest hash, the inputs' SHA-256, the options and the counts.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import hmac
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -27,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from icop import __version__, streams
+from icop import tables as table_io
 from icop.model import LinearModel
 from icop.normalize import normalize
 from icop.scorer import BATCH, BatchScorer
@@ -289,8 +292,6 @@ def _empty_output() -> pa.Table:
 
 
 def _write_output(tables: Iterable[pa.Table], output: str, fmt: str) -> None:
-    from icop import tables as table_io
-
     if output == "-":
         _write_text(tables, fmt, _stdout())
         return
@@ -307,14 +308,10 @@ def _write_output(tables: Iterable[pa.Table], output: str, fmt: str) -> None:
 
 
 def _stdout():
-    import sys
-
-    return sys.stdout
+    return sys.stdout  # looked up at call time, so that test runners can capture it
 
 
 def _write_text(tables: Iterable[pa.Table], fmt: str, handle) -> None:
-    import csv
-
     if fmt == "jsonl":
         for table in tables:
             for row in table.to_pylist():
@@ -348,11 +345,7 @@ def _write_groups(parts: list[Path], output: str, fmt: str) -> str:
         row["rank"] = rank
     path = output if output != "-" else "groups"
     target = str(Path(path).with_name(Path(path).stem + ".groups.csv"))
-    from icop import tables as table_io
-
     with table_io.atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
-        import csv
-
         writer = csv.DictWriter(handle, fieldnames=["rank", "group", "names", "max", "mean", "flagged", "noisy_or"], lineterminator="\n")
         writer.writeheader()
         for row in rows:
@@ -407,8 +400,6 @@ class _WorkDir:
         return state["chunks"]
 
     def commit_chunk(self, index: int, table: pa.Table) -> None:
-        from icop import tables as table_io
-
         with table_io.atomic_path(self.path / f"part-{index:06d}.parquet") as tmp:
             pq.write_table(table, tmp, compression="zstd")
         self._write_journal(index + 1)
@@ -420,8 +411,6 @@ class _WorkDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
     def _write_journal(self, chunks: int) -> None:
-        from icop import tables as table_io
-
         with table_io.atomic_path(self.path / "journal.json") as tmp:
             tmp.write_text(json.dumps({"identity": self.identity, "chunks": chunks}, sort_keys=True))
 
@@ -438,8 +427,6 @@ def _sha256(path: str) -> str:
 
 
 def _write_audit(output, inputs, digests, bundle_digest, options, threshold, threshold_source, summary) -> str:
-    from icop import tables as table_io
-
     record = {
         "icop_version": __version__,
         "bundle_manifest_sha256": bundle_digest,
