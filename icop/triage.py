@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -116,6 +117,8 @@ def run(
     fmt = output_format(output, fmt)
     if output == "-" and fmt == "parquet":
         raise TriageError("Parquet cannot go to stdout; give an output file")
+    if output == "-" and resume:
+        raise TriageError("--resume needs an output file (a run to stdout cannot be resumed)")
     threshold, threshold_source = model.threshold(options.threshold)
     extra = tuple(c for c in (options.id_column, options.group_by) if c)
     summary = TriageSummary()
@@ -360,7 +363,10 @@ class _WorkDir:
     """Chunk files, the journal and the lock of one output."""
 
     def __init__(self, output: str, options: TriageOptions, digests: dict[str, str], bundle_digest: str):
-        base = Path(output if output != "-" else ".icop-stdout")
+        if output == "-":  # stdout runs cannot be resumed: a private temporary work directory
+            base = Path(tempfile.mkdtemp(prefix="icop-triage-")) / "stdout"
+        else:
+            base = Path(output)
         self.path = base.with_name(base.name + ".icop-work")
         self.lock = base.with_name(base.name + ".icop-lock")
         self.identity = {"options": options.fingerprint(), "inputs": digests, "bundle": bundle_digest, "icop": __version__}
@@ -409,6 +415,8 @@ class _WorkDir:
 
     def finish(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        if self.path.parent.name.startswith("icop-triage-"):
+            shutil.rmtree(self.path.parent, ignore_errors=True)
 
     def _write_journal(self, chunks: int) -> None:
         with table_io.atomic_path(self.path / "journal.json") as tmp:
