@@ -348,6 +348,8 @@ class KeywordMatcher:
 
     def find(self, normalized: Normalized) -> list[tuple[Entry, str, int, int, int | None, int | None]]:
         """Matches as (entry, view, first token, last token + 1, char start, char end) within the view."""
+        if self._cannot_match(normalized):
+            return []
         found = []
         fold = normalized.fold.split()
         # The skel view adds glued token runs; its plain candidates only where it differs from fold.
@@ -358,6 +360,17 @@ class KeywordMatcher:
                     if (entry.match == "token") == (start is None):
                         found.append((entry, view, first, last, start, end))
         return found
+
+    def _cannot_match(self, normalized: Normalized) -> bool:
+        """For plain lists, a quick C-level test that no candidate can start anywhere in the name:
+        no token is a key prefix and no character starts a substring key (the common case)."""
+        if self._prefixes is None:
+            return False
+        views = (normalized.fold,) if normalized.skel == normalized.fold else (normalized.fold, normalized.skel)
+        return all(
+            self._prefixes.isdisjoint(view.split()) and (not self._has_substring or self._first_chars.isdisjoint(view))
+            for view in views
+        )
 
     def _candidates(self, tokens: list[str], plain: bool, glue: bool) -> Iterator[tuple[int, int, int | None, int | None, str]]:
         """Token runs and grapheme-bounded substrings of tokens in unspaced scripts (``plain``),
