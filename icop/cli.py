@@ -32,6 +32,8 @@ class IcopGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # Click's own control flow (--help, usage errors); Exit is a RuntimeError
         except _KNOWN_ERRORS as err:
             if ctx.meta.get("icop.debug"):
                 raise
@@ -234,7 +236,14 @@ def verify_command(bundle_path):
 
 # --------------------------------------------------------------------------- triage
 
-DEFAULT_MODEL = "models/default"
+def _default_model() -> str:
+    """models/default of the working directory, else the one beside the package (a source checkout)."""
+    here = Path("models") / "default"
+    beside = Path(__file__).resolve().parent.parent / "models" / "default"
+    return str(here if here.is_dir() or not beside.is_dir() else beside)
+
+
+DEFAULT_MODEL = _default_model()
 
 
 def _threshold(value: str):

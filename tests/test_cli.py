@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from click.testing import CliRunner
 
 from icop.cli import cli
@@ -82,3 +84,9 @@ def test_invalid_list_is_one_clear_error(tmp_path):
     result = run("keywords", "validate", str(bad))
     assert result.exit_code == 1
     assert f"{bad}:3: unknown language 'zz'" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["triage", "--help"], ["keywords", "scan", "--help"], ["--version"]])
+def test_help_and_version_exit_zero(args):
+    result = run(*args)
+    assert result.exit_code == 0 and "Error" not in result.output
