@@ -279,6 +279,8 @@ def triage_command(inputs, column, errors, output, fmt, model_path, threshold, t
 
     if redact and not redact_key_file:
         raise click.UsageError("--redact needs --redact-key-file (the key of the keyed hash)")
+    if explain_n and output == "-":
+        raise click.UsageError("--explain writes beside the output file; give -o FILE")
     model, manifest = bundle.load(model_path)
     if manifest["kind"] not in ("linear", "keywords"):
         raise click.ClickException(f"{model_path}: a {manifest['kind']} baseline cannot run triage; use an icop model")
@@ -292,7 +294,7 @@ def triage_command(inputs, column, errors, output, fmt, model_path, threshold, t
                          resume, progress=progress, key=_read_key(key_file))
     if progress:
         progress.done()
-    if explain_n and output != "-":
+    if explain_n:
         from icop import explain
 
         path = explain.write_top(model, summary, output, explain_n, options, _read_key(key_file), bundle.manifest_digest(model_path))
