@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 
 from icop.features import FeatureSpace
 from icop.keywords import KeywordList
-from icop.model import SCALE_BITS, Calibration, LinearModel, OperatingPoint
+from icop.model import SCALE_BITS, Calibration, LinearModel, OperatingPoint, json_bytes
 from icop.normalize import Normalized, normalize
 
 TFIDF_PARAMS = {"analyzer": "char_wb", "ngram_range": (1, 5), "sublinear_tf": True, "min_df": 2, "lowercase": False}
@@ -85,7 +85,7 @@ class TfidfModel:
             "operating_points": {name: asdict(op) for name, op in self.operating_points.items()},
         }
         return {
-            "model.json": (json.dumps(description, indent=2, sort_keys=True) + "\n").encode(),
+            "model.json": json_bytes(description),
             "vocabulary.json": json.dumps(vocabulary, ensure_ascii=False).encode("utf-8"),
             "idf.npy": _npy(self.vectorizer.idf_),
             "coef.npy": _npy(self.coef),

@@ -128,7 +128,7 @@ class LinearModel:
         }
         weights = io.BytesIO()
         np.save(weights, self.weights.astype(np.int32), allow_pickle=False)
-        files = {"model.json": _json_bytes(description), "weights.npy": weights.getvalue()}
+        files = {"model.json": json_bytes(description), "weights.npy": weights.getvalue()}
         if self.subword_model:
             files["subwords.model"] = self.subword_model
         for name, data in self.keywords.files if self.keywords else ():
@@ -156,5 +156,5 @@ class LinearModel:
         )
 
 
-def _json_bytes(data: dict) -> bytes:
+def json_bytes(data: dict) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
