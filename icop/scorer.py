@@ -18,7 +18,7 @@ import numpy as np
 
 from icop.features import MAX_COUNT, ext_bucket, flat_buffer, ngram_windows
 from icop.model import LinearModel
-from icop.normalize import Normalized, normalize
+from icop.normalize import Normalized, gc_paused, normalize_batch
 
 BATCH = 10_000
 
@@ -49,8 +49,12 @@ class BatchScorer:
         self._subwords, self._matcher = featuriser.subwords, featuriser.matcher
 
     def score(self, names: Sequence[str | bytes | Normalized]) -> ScoredBatch:
-        normalized = [n if isinstance(n, Normalized) else normalize(n) for n in names]
-        logits, keyword_ids = self.integer_logits(normalized)
+        with gc_paused():
+            pending = [i for i, n in enumerate(names) if not isinstance(n, Normalized)]
+            normalized = list(names)
+            for i, n in zip(pending, normalize_batch([names[i] for i in pending])):
+                normalized[i] = n
+            logits, keyword_ids = self.integer_logits(normalized)
         return ScoredBatch(logits, self.model.probabilities(logits), keyword_ids)
 
     def integer_logits(self, names: Sequence[Normalized]) -> tuple[np.ndarray, list[tuple[str, ...]]]:

@@ -33,7 +33,6 @@ import pyarrow.parquet as pq
 from icop import __version__, streams
 from icop import tables as table_io
 from icop.model import LinearModel
-from icop.normalize import normalize
 from icop.scorer import BATCH, BatchScorer
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -207,7 +206,7 @@ def _score_in_worker(chunk) -> pa.Table:
 
 
 def _score_chunk(chunk, scorer: BatchScorer, threshold: int, options: TriageOptions) -> pa.Table:
-    scored = scorer.score([normalize(name.raw) for _, name in chunk])
+    scored = scorer.score([name.raw for _, name in chunk])
     shown = [_shown_name(name.text, options.redact_key) for _, name in chunk]
     return pa.Table.from_arrays(
         [

@@ -1,11 +1,21 @@
+import shutil
+import sysconfig
 import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from icop import spec
-from icop.normalize import _zawgyi_detector, aligned_tokens, normalize, rejoin_spaced_letters, split_extension
+from icop import normalize as normalize_module
+from icop import spec, synth
+from icop.normalize import (
+    _zawgyi_detector,
+    aligned_tokens,
+    normalize,
+    normalize_batch,
+    rejoin_spaced_letters,
+    split_extension,
+)
 
 from .conftest import DATA
 
@@ -134,6 +144,26 @@ def test_never_raises_is_deterministic_and_idempotent(raw):
     again = normalize(first.norm)
     assert again.norm == first.norm
     assert len(aligned_tokens(raw)) == len(first.fold.split())
+
+
+@settings(max_examples=300, suppress_health_check=list(HealthCheck), deadline=None)
+@given(st.lists(NAMES, max_size=8))
+def test_batch_driver_equals_the_reference_on_hostile_batches(raws):
+    assert normalize_batch(raws) == [normalize(r) for r in raws]
+
+
+def test_batch_driver_equals_the_reference_on_golden_and_synthetic_names():
+    names = [spec.unescape(row["input"]) for row in GOLDEN] + [r.text for r in synth.generate(synth.load_config(), 20_000, 11)]
+    names += ["a b c d.mp4", "x . y . z", "1 2 3", "ab\u200bcd", "", " ", ".", "..mp4", "\ud800x", "\x00" * 5]
+    reference = [normalize(n) for n in names]
+    normalize_module._TOKEN_CACHES[False].clear()  # misses go through the driver's own path too
+    assert normalize_batch(names) == reference
+    assert normalize_batch(names) == reference
+
+
+@pytest.mark.skipif(not (shutil.which(sysconfig.get_config_var("CC").split()[0]) or shutil.which("cc")), reason="no C compiler")
+def test_compiled_driver_is_built_where_a_compiler_exists():
+    assert normalize_module._batch_driver is not None, "icop/_fastpath.pyx was not compiled; reinstall with `pip install -e .`"
 
 
 THAI = st.text(st.characters(min_codepoint=0x0E01, max_codepoint=0x0E5B), max_size=12)

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from icop import bundle
-from icop.normalize import normalize
 from icop.scorer import BATCH, BatchScorer
 
 COLUMNS = {"probability": "float64", "logit": "int64", "decision": "int8", "keyword_ids": "string"}
@@ -29,7 +28,7 @@ def score_names(names: list[str], model_path: str, threshold: str | float = "bes
     limit, _ = model.threshold(threshold)
     logits, probabilities, ids = [], [], []
     for i in range(0, len(names), BATCH):
-        scored = scorer.score([normalize("" if n is None else n) for n in names[i : i + BATCH]])
+        scored = scorer.score(["" if n is None else n for n in names[i : i + BATCH]])
         logits.append(scored.logits)
         probabilities.append(scored.probabilities)
         ids += [";".join(k) for k in scored.keyword_ids]

@@ -21,7 +21,7 @@ import numpy as np
 from icop import __version__, bundle, obfuscation, tables
 from icop.evaluation import metrics as m
 from icop.explain import explain
-from icop.normalize import NO_OBFUSCATION, Normalized, normalize
+from icop.normalize import NO_OBFUSCATION, Normalized, normalize, normalize_batch
 from icop.scorer import BatchScorer
 from icop.surrogates import latent_lexicon
 
@@ -66,7 +66,7 @@ def build(model_path: str | Path, data: TestData, baselines: list[str | Path] = 
     scorer = BatchScorer(model)
     texts = data.column("text")
     labels = np.array(data.column("label"), dtype=bool)
-    normalized = [normalize(t) for t in texts]
+    normalized = normalize_batch(texts)
     logits, ids = _score(scorer, normalized)
     probabilities = model.probabilities(logits)
     threshold = model.operating_points["best_f1"].threshold

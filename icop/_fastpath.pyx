@@ -1,0 +1,141 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""Compiled drivers for the per-name loops of normalisation and scoring (optional: icop runs
+the same code paths in Python when this extension is not built; tests hold both identical).
+
+Nothing here defines a result. Each function walks names and tokens in C and calls back into
+the Python reference (``icop.normalize``, the scorer's per-token functions) for every token it
+has not seen and for every name outside the fast path (Myanmar text, ZWSP, bytes).
+"""
+
+from cpython.dict cimport PyDict_GetItem
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.ref cimport PyObject
+from cpython.unicode cimport PyUnicode_Substring
+
+import numpy as np
+
+cdef extern from "Python.h":
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
+    Py_UCS4 PyUnicode_READ_CHAR(object, Py_ssize_t)
+    int PyUnicode_IS_ASCII(object)
+
+DEF SEP_LIMIT = 0x20000
+cdef unsigned char _separator[SEP_LIMIT]
+cdef int _N_COUNTS = 10
+
+
+def init_separators(chars):
+    """Marks the separator code points (all lie in planes 0-1; see charsets._all_chars)."""
+    for ch in chars:
+        _separator[ord(ch)] = 1
+
+
+cdef inline bint _is_separator(Py_UCS4 c) noexcept:
+    return c < SEP_LIMIT and _separator[c]
+
+
+cdef inline bint _needs_reference(Py_UCS4 c) noexcept:
+    """Myanmar (Zawgyi decision) and ZWSP (context-dependent split) take the reference path."""
+    return (0x1000 <= c <= 0x109F) or (0xA9E0 <= c <= 0xA9FF) or (0xAA60 <= c <= 0xAA7F) or c == 0x200B
+
+
+cdef inline bint _is_ascii_digits(str token) noexcept:
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(token)
+    cdef Py_UCS4 c
+    if not PyUnicode_IS_ASCII(token):
+        return False
+    for i in range(n):
+        c = PyUnicode_READ_CHAR(token, i)
+        if c < 48 or c > 57:
+            return False
+    return True
+
+
+cdef class NameNormalizer:
+    """``[normalize(t) for t in texts]`` for a batch, with per-name Python only on the slow path.
+
+    ``cache`` is the reference's token cache for names without Zawgyi conversion, keyed by raw
+    token; ``token`` computes (and caches) a missing entry.
+    """
+
+    cdef dict cache
+    cdef object token, normalize, split_extension, rejoin, normalized, obfuscation, no_obfuscation
+
+    def __init__(self, cache, token, normalize, split_extension, rejoin, normalized, obfuscation, no_obfuscation):
+        self.cache, self.token, self.normalize = cache, token, normalize
+        self.split_extension, self.rejoin = split_extension, rejoin
+        self.normalized, self.obfuscation, self.no_obfuscation = normalized, obfuscation, no_obfuscation
+
+    def __call__(self, list texts):
+        cdef Py_ssize_t i, n = PyList_GET_SIZE(texts)
+        out = [None] * n
+        for i in range(n):
+            text = <object>PyList_GET_ITEM(texts, i)
+            out[i] = self._one(text) if type(text) is str else self.normalize(text)
+        return out
+
+    cdef object _one(self, str text):
+        cdef Py_ssize_t i, start, n
+        cdef Py_UCS4 c
+        cdef long counts[10]
+        cdef bint any_counts = False
+        cdef PyObject* hit
+        stem, ext = self.split_extension(text)
+        n = PyUnicode_GET_LENGTH(stem)
+        if not PyUnicode_IS_ASCII(stem):
+            for i in range(n):
+                if _needs_reference(PyUnicode_READ_CHAR(stem, i)):
+                    return self.normalize(text)
+        for i in range(_N_COUNTS):
+            counts[i] = 0
+        norms, folds, skels = [], [], []
+        start = 0
+        for i in range(n + 1):
+            if i < n and not _is_separator(PyUnicode_READ_CHAR(stem, i)):
+                continue
+            if i > start:
+                token = PyUnicode_Substring(stem, start, i)
+                if _is_ascii_digits(token):
+                    norms.append(token)
+                    folds.append(token)
+                    skels.append(token)
+                else:
+                    hit = PyDict_GetItem(self.cache, token)
+                    result = <object>hit if hit is not NULL else self.token(token, False)
+                    if result[0]:
+                        norms.append(result[0])
+                        folds.append(result[1])
+                        skels.append(result[2])
+                    tally = result[3]
+                    if tally is not self.no_obfuscation:
+                        any_counts = True
+                        for k in range(_N_COUNTS):
+                            counts[k] += tally[k]
+            start = i + 1
+        skel = " ".join(skels)
+        if _may_have_spaced_letters(skel):
+            skel, rejoined = self.rejoin(skel)
+            if rejoined:
+                any_counts = True
+                counts[4] += rejoined
+        obfuscation = self.no_obfuscation
+        if any_counts:
+            obfuscation = tuple.__new__(self.obfuscation, [counts[k] for k in range(_N_COUNTS)])
+        return tuple.__new__(self.normalized, (text, ext, " ".join(norms), " ".join(folds), skel, 0.0, obfuscation))
+
+
+cdef bint _may_have_spaced_letters(str text) noexcept:
+    """Three or more one-character tokens in a row (the reference regex then decides exactly)."""
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(text), length = 0, run = 0
+    for i in range(n + 1):
+        if i == n or PyUnicode_READ_CHAR(text, i) == 32:
+            if length == 1:
+                run += 1
+                if run >= 3:
+                    return True
+            else:
+                run = 0
+            length = 0
+        else:
+            length += 1
+    return False
