@@ -9,15 +9,19 @@ has not seen and for every name outside the fast path (Myanmar text, ZWSP, bytes
 
 from cpython.dict cimport PyDict_GetItem
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from cpython.ref cimport PyObject
+from cpython.ref cimport PyObject, PyTypeObject, Py_INCREF
+from cpython.tuple cimport PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_Substring
 
 import numpy as np
 
 cdef extern from "Python.h":
+    object PyType_GenericAlloc(PyTypeObject*, Py_ssize_t)
+    void PyObject_GC_UnTrack(object)
     Py_ssize_t PyUnicode_GET_LENGTH(object)
     Py_UCS4 PyUnicode_READ_CHAR(object, Py_ssize_t)
     int PyUnicode_IS_ASCII(object)
+    bint Py_UNICODE_ISSPACE(Py_UCS4)
 
 DEF SEP_LIMIT = 0x20000
 cdef unsigned char _separator[SEP_LIMIT]
@@ -59,11 +63,12 @@ cdef class NameNormalizer:
     """
 
     cdef dict cache
+    cdef frozenset known_extensions
     cdef object token, normalize, split_extension, rejoin, normalized, obfuscation, no_obfuscation
 
-    def __init__(self, cache, token, normalize, split_extension, rejoin, normalized, obfuscation, no_obfuscation):
+    def __init__(self, cache, token, normalize, split_extension, known_extensions, rejoin, normalized, obfuscation, no_obfuscation):
         self.cache, self.token, self.normalize = cache, token, normalize
-        self.split_extension, self.rejoin = split_extension, rejoin
+        self.split_extension, self.known_extensions, self.rejoin = split_extension, known_extensions, rejoin
         self.normalized, self.obfuscation, self.no_obfuscation = normalized, obfuscation, no_obfuscation
 
     def __call__(self, list texts):
@@ -80,7 +85,7 @@ cdef class NameNormalizer:
         cdef long counts[10]
         cdef bint any_counts = False
         cdef PyObject* hit
-        stem, ext = self.split_extension(text)
+        stem, ext = self._split_extension(text)
         n = PyUnicode_GET_LENGTH(stem)
         if not PyUnicode_IS_ASCII(stem):
             for i in range(n):
@@ -120,8 +125,48 @@ cdef class NameNormalizer:
                 counts[4] += rejoined
         obfuscation = self.no_obfuscation
         if any_counts:
-            obfuscation = tuple.__new__(self.obfuscation, [counts[k] for k in range(_N_COUNTS)])
-        return tuple.__new__(self.normalized, (text, ext, " ".join(norms), " ".join(folds), skel, 0.0, obfuscation))
+            obfuscation = _named_tuple(self.obfuscation, [counts[k] for k in range(_N_COUNTS)])
+        return _named_tuple(self.normalized, [text, ext, " ".join(norms), " ".join(folds), skel, 0.0, obfuscation])
+
+
+    cdef tuple _split_extension(self, str text):
+        """The reference's split_extension; names whose tail is not plain ASCII are passed to it."""
+        cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), dot = n - 1, end = n, i
+        cdef Py_UCS4 c
+        cdef bint alpha = True
+        while dot >= 0 and PyUnicode_READ_CHAR(text, dot) != 46:  # '.'
+            dot -= 1
+        if dot <= 0:
+            return text, ""
+        while end > dot + 1 and Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, end - 1)):
+            end -= 1
+        if end - dot - 1 > 5:
+            return text, ""
+        for i in range(dot + 1, end):
+            c = PyUnicode_READ_CHAR(text, i)
+            if c >= 128:
+                return self.split_extension(text)
+            if not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122):
+                return text, ""
+            alpha = alpha and not (48 <= c <= 57)
+        if end == dot + 1:
+            return text, ""
+        ext = PyUnicode_Substring(text, dot + 1, end).lower()
+        if ext in self.known_extensions or (alpha and 2 <= end - dot - 1 <= 4):
+            return PyUnicode_Substring(text, 0, dot), ext
+        return text, ""
+
+
+cdef object _named_tuple(type cls, list values):
+    """``cls(*values)`` for a NamedTuple class, without its Python-level ``__new__``."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(values)
+    result = PyType_GenericAlloc(<PyTypeObject*>cls, n)
+    for i in range(n):
+        value = <object>PyList_GET_ITEM(values, i)
+        Py_INCREF(value)
+        PyTuple_SET_ITEM(result, i, value)
+    PyObject_GC_UnTrack(result)  # it holds only strings, numbers and such tuples: never a cycle
+    return result
 
 
 cdef bint _may_have_spaced_letters(str text) noexcept:
@@ -139,3 +184,30 @@ cdef bint _may_have_spaced_letters(str text) noexcept:
         else:
             length += 1
     return False
+
+
+def clear_of(list texts, set tokens, const unsigned char[:] char_flags):
+    """For each text, whether none of its whitespace-separated tokens (as ``str.split()``) is in
+    ``tokens`` and none of its characters is flagged in ``char_flags`` (indexed by code point)."""
+    cdef Py_ssize_t i, j, start, length, n = PyList_GET_SIZE(texts), limit = char_flags.shape[0]
+    cdef Py_UCS4 c
+    cdef bint clear
+    out = np.ones(n, dtype=np.bool_)
+    cdef unsigned char[:] result = out.view(np.uint8)
+    for i in range(n):
+        text = <str>PyList_GET_ITEM(texts, i)
+        length = PyUnicode_GET_LENGTH(text)
+        clear = True
+        start = 0
+        for j in range(length + 1):
+            c = PyUnicode_READ_CHAR(text, j) if j < length else 32
+            if c < limit and char_flags[c]:
+                clear = False
+                break
+            if Py_UNICODE_ISSPACE(c):
+                if j > start and PyUnicode_Substring(text, start, j) in tokens:
+                    clear = False
+                    break
+                start = j + 1
+        result[i] = clear
+    return out

@@ -186,8 +186,8 @@ class Featuriser:
     def _keywords(self, names: Sequence[Normalized]) -> sp.csr_matrix:
         s = self.space
         columns: list[list[int]] = []
-        for n in names:
-            found = {entry.id: entry.category for entry, *_ in self.matcher.find(n)} if self.matcher else {}
+        for matches in self.matcher.find_batch(names) if self.matcher else [[]] * len(names):
+            found = {entry.id: entry.category for entry, *_ in matches}
             cols = [s.offsets["keyword"] + self._keyword_index[e] for e in found if e in self._keyword_index]
             cols += [s.offsets["category"] + self._category_index[c] for c in found.values() if c in self._category_index]
             columns.append(cols)

@@ -19,11 +19,12 @@ import hmac
 import io
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import regex
 
 from icop.normalize import Normalized, aligned_tokens, normalize, rejoin_spaced_letters
@@ -42,6 +43,10 @@ _KEY_CHECK_RE = re.compile(r"^# key-check: ([0-9a-f]{16})$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 _GRAPHEME_RE = regex.compile(r"\X")
 _DIGEST_CACHE_SIZE = 1 << 18
+try:
+    from icop import _fastpath
+except ImportError:  # not compiled: the per-name reference path gives the same result
+    _fastpath = None
 _UNSPACED_RE = regex.compile(r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Han}\p{Hiragana}\p{Katakana}]")
 
 
@@ -327,6 +332,7 @@ class KeywordMatcher:
             match_key(e.term)[:1] for e in keywords.entries if e.match == "substring"
         )
         self._has_substring = any(e.match == "substring" for e in keywords.entries)
+        self._first_char_flags = _code_point_flags(self._first_chars if self._has_substring and self._first_chars else ())
         self._has_token = any(e.match == "token" for e in keywords.entries)
         self._digests: dict[str, bytes] = {}  # HMACs of candidates seen, for hashed lists
 
@@ -345,6 +351,16 @@ class KeywordMatcher:
         normalized = normalized or normalize(raw)
         found = self.find(normalized)
         return self._locate(raw, found) if found else []
+
+    def find_batch(self, names: Sequence[Normalized]) -> list[list[tuple[Entry, str, int, int, int | None, int | None]]]:
+        """:meth:`find` for each name; most names are ruled out together by one compiled test."""
+        if self._prefixes is None or _fastpath is None:
+            return [self.find(n) for n in names]
+        clear = _fastpath.clear_of([n.fold for n in names], self._prefixes, self._first_char_flags)
+        differs = [i for i, n in enumerate(names) if n.skel != n.fold]
+        if differs:
+            clear[differs] &= _fastpath.clear_of([names[i].skel for i in differs], self._prefixes, self._first_char_flags)
+        return [[] if c else self.find(n) for n, c in zip(names, clear.tolist())]
 
     def find(self, normalized: Normalized) -> list[tuple[Entry, str, int, int, int | None, int | None]]:
         """Matches as (entry, view, first token, last token + 1, char start, char end) within the view."""
@@ -423,6 +439,14 @@ class KeywordMatcher:
         for hit in sorted(Hit(*h) for h in hits):
             best.setdefault((hit.entry_id, hit.start, hit.end), hit)  # "fold" sorts before "skel"
         return sorted(best.values(), key=lambda h: (h.start, h.end, h.entry_id))
+
+
+def _code_point_flags(chars: Iterable[str]) -> np.ndarray:
+    """A flag per code point up to the largest of ``chars`` (single characters)."""
+    points = [ord(c) for c in chars if len(c) == 1]
+    flags = np.zeros(max(points, default=-1) + 1, dtype=np.uint8)
+    flags[points] = 1
+    return flags
 
 
 def _substring_span(token, view_text: str, start: int, end: int) -> tuple[int, int]:

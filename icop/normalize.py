@@ -169,7 +169,15 @@ def _compiled_driver():
         return None
     _fastpath.init_separators(charsets.SEPARATOR_CHARS)
     return _fastpath.NameNormalizer(
-        _TOKEN_CACHES[False], _token, normalize, split_extension, _rejoin_spaced_letters, Normalized, Obfuscation, NO_OBFUSCATION
+        _TOKEN_CACHES[False],
+        _token,
+        normalize,
+        split_extension,
+        KNOWN_EXTENSIONS,
+        _rejoin_spaced_letters,
+        Normalized,
+        Obfuscation,
+        NO_OBFUSCATION,
     )
 
 

@@ -149,8 +149,8 @@ def prepare_inputs(model: LinearModel, names: Sequence[str | bytes | Normalized]
         pieces = featuriser.subwords.encode([n.norm for n in normalized])
     else:
         pieces = [[] for _ in normalized]
-    entries = [sorted({index[entry.id] for entry, *_ in featuriser.matcher.find(n) if entry.id in index}) if featuriser.matcher else []
-               for n in normalized]
+    matches = featuriser.matcher.find_batch(normalized) if featuriser.matcher else [[]] * len(normalized)
+    entries = [sorted({index[entry.id] for entry, *_ in found if entry.id in index}) for found in matches]
     return {
         "norm_codepoints": _codepoint_matrix([n.norm for n in normalized]),
         "skel_codepoints": _codepoint_matrix([n.skel if n.skel != n.norm else "" for n in normalized]),

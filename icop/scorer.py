@@ -87,8 +87,8 @@ class BatchScorer:
         found_ids: list[tuple[str, ...]] = []
         if self._matcher is None:
             return [()] * len(names)
-        for i, n in enumerate(names):
-            found = {entry.id: entry.category for entry, *_ in self._matcher.find(n)}
+        for i, matches in enumerate(self._matcher.find_batch(names)):
+            found = {entry.id: entry.category for entry, *_ in matches}
             if found:
                 total[i] += sum(self._keyword.get(e, 0) for e in found)
                 total[i] += sum(self._category.get(c, 0) for c in found.values())

@@ -75,6 +75,16 @@ def test_hashed_lists_give_exactly_the_plain_hits(tmp_path, matcher, lexicon):
         KeywordMatcher(hashed)
 
 
+def test_batch_finding_equals_finding_name_by_name(matcher):
+    from icop import synth
+    from icop.normalize import normalize_batch
+
+    names = normalize_batch([r.text for r in synth.generate(synth.load_config(), 20_000, 5)] + ["a\u2028b", "x y z", ""])
+    found = matcher.find_batch(names)
+    assert found == [matcher.find(n) for n in names]
+    assert 500 < sum(map(bool, found)) < 10_000  # positives carry listed markers; most names carry none
+
+
 def test_duplicate_ids_name_both_places(tmp_path):
     a = write(tmp_path, "a.tsv", "x-1\tqazvex\ten\tsurrogate-a\t1\ttoken\ttest\t2026-01-01\n")
     b = write(tmp_path, "b.tsv", "x-2\tqozvix\ten\tsurrogate-a\t1\ttoken\ttest\t\nx-1\tquzvax\ten\tsurrogate-a\t1\ttoken\ttest\t\n")

@@ -155,6 +155,7 @@ def test_batch_driver_equals_the_reference_on_hostile_batches(raws):
 def test_batch_driver_equals_the_reference_on_golden_and_synthetic_names():
     names = [spec.unescape(row["input"]) for row in GOLDEN] + [r.text for r in synth.generate(synth.load_config(), 20_000, 11)]
     names += ["a b c d.mp4", "x . y . z", "1 2 3", "ab\u200bcd", "", " ", ".", "..mp4", "\ud800x", "\x00" * 5]
+    names += ["a.MP4", "a.mp4  ", "a.mp\u212a", "a.\u0130", "a.", "a.abcdef", "a.b1", "x.7z", "a.m p4", "a.mkv\u3000"]
     reference = [normalize(n) for n in names]
     normalize_module._TOKEN_CACHES[False].clear()  # misses go through the driver's own path too
     assert normalize_batch(names) == reference
