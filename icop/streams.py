@@ -24,9 +24,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from icop.decoding import decode
 
@@ -189,26 +188,60 @@ def read_names(stream: BinaryIO, source: str, errors: str = "replace", stats: Re
     if errors not in ERROR_POLICIES:
         raise ValueError(f"errors must be one of {ERROR_POLICIES}")
     stats = stats if stats is not None else ReadStats()
-    for number, data in enumerate(_lines(stream), 1):
-        stats.lines += 1
-        name = _decode_line(data, number, source, errors, stats)
-        if name is not None:
-            yield name
+    number = 0
+    for block, whole_lines in _blocks(stream):
+        texts = _clean_block(block) if whole_lines else None
+        if texts is not None:
+            stats.lines += len(texts)
+            for number, text in enumerate(texts, number + 1):
+                yield Name(number, text, text)
+            continue
+        for data in map(_cut_line, block.split(b"\n")) if whole_lines else [block]:
+            number += 1
+            stats.lines += 1
+            name = _decode_line(data, number, source, errors, stats)
+            if name is not None:
+                yield name
 
 
 def _lines(stream: BinaryIO) -> Iterator[bytes]:
     """Lines without their terminator; an over-long line is cut at MAX_LINE_BYTES + 1 bytes."""
+    for block, whole_lines in _blocks(stream):
+        yield from map(_cut_line, block.split(b"\n")) if whole_lines else [block]
+
+
+def _blocks(stream: BinaryIO) -> Iterator[tuple[bytes, bool]]:
+    """(bytes, True): whole lines joined by newlines, up to one read's worth; (bytes, False): the
+    start of an over-long line, already cut at MAX_LINE_BYTES + 1 bytes (the rest is skipped)."""
     pending = b""
     while chunk := stream.read(CHUNK_BYTES):
         pending += chunk
-        *complete, pending = pending.split(b"\n")
-        for line in complete:
-            yield line[: MAX_LINE_BYTES + 1].removesuffix(b"\r")
+        end = pending.rfind(b"\n")
+        if end >= 0:
+            yield pending[:end], True
+            pending = pending[end + 1 :]
         if len(pending) > MAX_LINE_BYTES:
-            yield pending[: MAX_LINE_BYTES + 1]
+            yield pending[: MAX_LINE_BYTES + 1], False
             pending = _discard_rest_of_line(stream)
     if pending:
-        yield pending[: MAX_LINE_BYTES + 1].removesuffix(b"\r")
+        yield pending, True
+
+
+def _cut_line(line: bytes) -> bytes:
+    return line[: MAX_LINE_BYTES + 1].removesuffix(b"\r")
+
+
+def _clean_block(block: bytes) -> list[str] | None:
+    """The names of a block in one go when it is valid UTF-8 without over-long lines (the common
+    case); None sends it line by line through the checks."""
+    try:
+        text = block.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    texts = text.split("\n")
+    if "\r" in text:
+        texts = [t.removesuffix("\r") for t in texts]
+    return texts if max(map(len, texts)) <= MAX_NAME_CHARS else None
 
 
 def _discard_rest_of_line(stream: BinaryIO) -> bytes:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from itertools import chain, islice, repeat
 from pathlib import Path
 
 import numpy as np
@@ -152,19 +153,12 @@ def run(
 
 
 def _tagged(inputs: list[str], readers: list[Iterator[streams.Name]]) -> Iterator[tuple[str, streams.Name]]:
-    for source, reader in zip(inputs, readers):
-        for name in reader:
-            yield source, name
+    return chain.from_iterable(zip(repeat(source), reader) for source, reader in zip(inputs, readers))
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
+    items = iter(items)
+    while chunk := list(islice(items, size)):
         yield chunk
 
 

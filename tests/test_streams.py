@@ -1,6 +1,8 @@
 import io
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from icop import streams
 
@@ -52,6 +54,37 @@ def test_huge_lines_are_truncated_and_counted_without_reading_them_whole():
 def test_unterminated_huge_last_line():
     names, stats = read(b"x" * (streams.CHUNK_BYTES * 2 + 5))
     assert len(names) == 1 and len(names[0].text) == streams.MAX_NAME_CHARS and stats.truncated == 1
+
+
+LINES = st.lists(
+    st.one_of(
+        st.text(max_size=20).map(lambda t: t.encode("utf-8", "surrogatepass")),
+        st.binary(max_size=12),
+        st.sampled_from([b"a\r", b"\r", b"\xe0\xb8", "ก".encode() * 400, b"x" * 1500, b"x" * 5000, b""]),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=300, suppress_health_check=list(HealthCheck), deadline=None)
+@given(LINES, st.booleans(), st.sampled_from([7, 64, 4096]))
+def test_whole_blocks_read_exactly_like_line_by_line(monkeypatch, lines, final_newline, chunk):
+    monkeypatch.setattr(streams, "CHUNK_BYTES", chunk)
+    data = b"\n".join(lines) + (b"\n" if final_newline and lines else b"")
+    stats, reference_stats = streams.ReadStats(), streams.ReadStats()
+    names = list(streams.read_names(io.BytesIO(data), "in.txt", stats=stats))
+    reference = [
+        name
+        for number, line in enumerate(streams._lines(io.BytesIO(data)), 1)
+        if (name := streams._decode_line(line, number, "in.txt", "replace", reference_stats)) is not None
+    ]
+    assert names == reference
+    assert (stats.invalid_utf8, stats.truncated, stats.problems) == (
+        reference_stats.invalid_utf8,
+        reference_stats.truncated,
+        reference_stats.problems,
+    )
+    assert stats.lines == len(reference)
 
 
 def test_missing_file_is_an_error_before_reading(tmp_path):
