@@ -4,7 +4,7 @@ the same code paths in Python when this extension is not built; tests hold both 
 
 Nothing here defines a result. Each function walks names and tokens in C and calls back into
 the Python reference (``icop.normalize``, the scorer's per-token functions) for every token it
-has not seen and for every name outside the fast path (Myanmar text, ZWSP, bytes).
+has not seen, for the Zawgyi decision, and for every name outside the fast path (ZWSP, bytes).
 """
 
 from cpython.dict cimport PyDict_GetItem
@@ -38,9 +38,9 @@ cdef inline bint _is_separator(Py_UCS4 c) noexcept:
     return c < SEP_LIMIT and _separator[c]
 
 
-cdef inline bint _needs_reference(Py_UCS4 c) noexcept:
-    """Myanmar (Zawgyi decision) and ZWSP (context-dependent split) take the reference path."""
-    return (0x1000 <= c <= 0x109F) or (0xA9E0 <= c <= 0xA9FF) or (0xAA60 <= c <= 0xAA7F) or c == 0x200B
+cdef inline bint _may_be_myanmar(Py_UCS4 c) noexcept:
+    """The Myanmar blocks, and anything beyond the BMP (the reference's regex decides there)."""
+    return (0x1000 <= c <= 0x109F) or (0xA9E0 <= c <= 0xA9FF) or (0xAA60 <= c <= 0xAA7F) or c >= 0x10000
 
 
 cdef inline bint _is_ascii_digits(str token) noexcept:
@@ -58,16 +58,16 @@ cdef inline bint _is_ascii_digits(str token) noexcept:
 cdef class NameNormalizer:
     """``[normalize(t) for t in texts]`` for a batch, with per-name Python only on the slow path.
 
-    ``cache`` is the reference's token cache for names without Zawgyi conversion, keyed by raw
-    token; ``token`` computes (and caches) a missing entry.
+    ``caches`` are the reference's token caches (by Zawgyi conversion, then raw token);
+    ``token`` computes and caches a missing entry.
     """
 
-    cdef dict cache
+    cdef tuple caches
     cdef frozenset known_extensions
-    cdef object token, normalize, split_extension, rejoin, normalized, obfuscation, no_obfuscation
+    cdef object token, zawgyi_decision, normalize, split_extension, rejoin, normalized, obfuscation, no_obfuscation
 
-    def __init__(self, cache, token, normalize, split_extension, known_extensions, rejoin, normalized, obfuscation, no_obfuscation):
-        self.cache, self.token, self.normalize = cache, token, normalize
+    def __init__(self, caches, token, zawgyi_decision, normalize, split_extension, known_extensions, rejoin, normalized, obfuscation, no_obfuscation):
+        self.caches, self.token, self.zawgyi_decision, self.normalize = caches, token, zawgyi_decision, normalize
         self.split_extension, self.known_extensions, self.rejoin = split_extension, known_extensions, rejoin
         self.normalized, self.obfuscation, self.no_obfuscation = normalized, obfuscation, no_obfuscation
 
@@ -80,54 +80,62 @@ cdef class NameNormalizer:
         return out
 
     cdef object _one(self, str text):
-        cdef Py_ssize_t i, start, n
+        cdef Py_ssize_t i, start = 0, n
         cdef Py_UCS4 c
         cdef long counts[10]
-        cdef bint any_counts = False
+        cdef bint any_counts = False, maybe_myanmar = False, convert = False
         cdef PyObject* hit
         stem, ext = self._split_extension(text)
         n = PyUnicode_GET_LENGTH(stem)
-        if not PyUnicode_IS_ASCII(stem):
-            for i in range(n):
-                if _needs_reference(PyUnicode_READ_CHAR(stem, i)):
-                    return self.normalize(text)
+        raw_tokens = []
+        for i in range(n + 1):
+            c = PyUnicode_READ_CHAR(stem, i) if i < n else 32
+            if c == 0x200B:
+                return self.normalize(text)  # ZWSP splits only next to unspaced scripts
+            if c >= 0x1000 and _may_be_myanmar(c):
+                maybe_myanmar = True
+            if i < n and not _is_separator(c):
+                continue
+            if i > start:
+                raw_tokens.append(PyUnicode_Substring(stem, start, i))
+            start = i + 1
+        probability = 0.0
+        if maybe_myanmar:
+            probability, convert = self.zawgyi_decision(stem, raw_tokens)
+        cache = self.caches[convert]
         for i in range(_N_COUNTS):
             counts[i] = 0
         norms, folds, skels = [], [], []
-        start = 0
-        for i in range(n + 1):
-            if i < n and not _is_separator(PyUnicode_READ_CHAR(stem, i)):
+        for token in raw_tokens:
+            if _is_ascii_digits(token):
+                norms.append(token)
+                folds.append(token)
+                skels.append(token)
                 continue
-            if i > start:
-                token = PyUnicode_Substring(stem, start, i)
-                if _is_ascii_digits(token):
-                    norms.append(token)
-                    folds.append(token)
-                    skels.append(token)
-                else:
-                    hit = PyDict_GetItem(self.cache, token)
-                    result = <object>hit if hit is not NULL else self.token(token, False)
-                    if result[0]:
-                        norms.append(result[0])
-                        folds.append(result[1])
-                        skels.append(result[2])
-                    tally = result[3]
-                    if tally is not self.no_obfuscation:
-                        any_counts = True
-                        for k in range(_N_COUNTS):
-                            counts[k] += tally[k]
-            start = i + 1
+            hit = PyDict_GetItem(cache, token)
+            result = <object>hit if hit is not NULL else self.token(token, convert)
+            if result[0]:
+                norms.append(result[0])
+                folds.append(result[1])
+                skels.append(result[2])
+            tally = result[3]
+            if tally is not self.no_obfuscation:
+                any_counts = True
+                for k in range(_N_COUNTS):
+                    counts[k] += tally[k]
         skel = " ".join(skels)
         if _may_have_spaced_letters(skel):
             skel, rejoined = self.rejoin(skel)
             if rejoined:
                 any_counts = True
                 counts[4] += rejoined
+        if convert:
+            any_counts = True
+            counts[7] += 1
         obfuscation = self.no_obfuscation
         if any_counts:
             obfuscation = _named_tuple(self.obfuscation, [counts[k] for k in range(_N_COUNTS)])
-        return _named_tuple(self.normalized, [text, ext, " ".join(norms), " ".join(folds), skel, 0.0, obfuscation])
-
+        return _named_tuple(self.normalized, [text, ext, " ".join(norms), " ".join(folds), skel, probability, obfuscation])
 
     cdef tuple _split_extension(self, str text):
         """The reference's split_extension; names whose tail is not plain ASCII are passed to it."""

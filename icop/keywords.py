@@ -42,7 +42,7 @@ _KEY_CHECK_MESSAGE = b"icop key check v1"
 _KEY_CHECK_RE = re.compile(r"^# key-check: ([0-9a-f]{16})$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 _GRAPHEME_RE = regex.compile(r"\X")
-_DIGEST_CACHE_SIZE = 1 << 18
+_CACHE_SIZE = 1 << 18
 try:
     from icop import _fastpath
 except ImportError:  # not compiled: the per-name reference path gives the same result
@@ -335,13 +335,14 @@ class KeywordMatcher:
         self._first_char_flags = _code_point_flags(self._first_chars if self._has_substring and self._first_chars else ())
         self._has_token = any(e.match == "token" for e in keywords.entries)
         self._digests: dict[str, bytes] = {}  # HMACs of candidates seen, for hashed lists
+        self._substring_cache: dict[str, tuple[tuple[int, int, str], ...]] = {}
 
     def _lookup(self, candidate: str) -> list[Entry]:
         if self._key is None:
             return self._index.get(candidate, ())
         digest = self._digests.get(candidate)
         if digest is None:
-            if len(self._digests) >= _DIGEST_CACHE_SIZE:
+            if len(self._digests) >= _CACHE_SIZE:
                 self._digests.clear()
             digest = self._digests[candidate] = hmac.digest(self._key, candidate.encode("utf-8"), "sha256")
         return self._index.get(digest, ())
@@ -408,13 +409,24 @@ class KeywordMatcher:
                             yield i, k, None, None, candidate
         if plain and self._has_substring:
             for i, token in enumerate(tokens):
-                if token.isascii() or (self._first_chars is not None and self._first_chars.isdisjoint(token)):
-                    continue
-                if not _UNSPACED_RE.search(token):
-                    continue
-                yield from self._substrings(i, token)
+                for start, end, piece in self._substrings(token):
+                    yield i, i + 1, start, end, piece
 
-    def _substrings(self, i: int, token: str) -> Iterator[tuple[int, int, int, int, str]]:
+    def _substrings(self, token: str) -> tuple[tuple[int, int, str], ...]:
+        """Grapheme-bounded substrings of a token in an unspaced script, as (start, end, text),
+        cut short where no key continues them; cached, as tokens repeat."""
+        found = self._substring_cache.get(token)
+        if found is None:
+            if len(self._substring_cache) >= _CACHE_SIZE:
+                self._substring_cache.clear()
+            found = self._substring_cache[token] = tuple(self._enumerate_substrings(token))
+        return found
+
+    def _enumerate_substrings(self, token: str) -> Iterator[tuple[int, int, str]]:
+        if token.isascii() or (self._first_chars is not None and self._first_chars.isdisjoint(token)):
+            return
+        if not _UNSPACED_RE.search(token):
+            return
         prefixes = self._prefixes
         bounds = [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
         for a, start in enumerate(bounds):
@@ -422,7 +434,7 @@ class KeywordMatcher:
                 piece = token[start:end]
                 if end - start > MAX_SUBSTRING_CHARS or (prefixes is not None and piece not in prefixes):
                     break
-                yield i, i + 1, start, end, piece
+                yield start, end, piece
 
     def _locate(self, raw: str | bytes, found) -> list[Hit]:
         aligned = aligned_tokens(raw)

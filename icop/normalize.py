@@ -169,8 +169,9 @@ def _compiled_driver():
         return None
     _fastpath.init_separators(charsets.SEPARATOR_CHARS)
     return _fastpath.NameNormalizer(
-        _TOKEN_CACHES[False],
+        _TOKEN_CACHES,
         _token,
+        _zawgyi_decision,
         normalize,
         split_extension,
         KNOWN_EXTENSIONS,
