@@ -219,3 +219,32 @@ def clear_of(list texts, set tokens, const unsigned char[:] char_flags):
                 start = j + 1
         result[i] = clear
     return out
+
+
+def token_sums(list texts, dict values, object compute):
+    """For each text, the sum of ``values[token]`` over its tokens (split at U+0020, as
+    ``str.split(" ")``); a missing value is ``compute(token)``, stored in ``values``."""
+    cdef Py_ssize_t i, j, start, length, n = PyList_GET_SIZE(texts)
+    cdef long long total
+    cdef PyObject* hit
+    out = np.zeros(n, dtype=np.int64)
+    cdef long long[:] sums = out
+    for i in range(n):
+        text = <str>PyList_GET_ITEM(texts, i)
+        length = PyUnicode_GET_LENGTH(text)
+        total = 0
+        start = 0
+        for j in range(length + 1):
+            if j < length and PyUnicode_READ_CHAR(text, j) != 32:
+                continue
+            token = PyUnicode_Substring(text, start, j)
+            hit = PyDict_GetItem(values, token)
+            if hit is NULL:
+                value = compute(token)
+                values[token] = value
+                total += value
+            else:
+                total += <long long><object>hit
+            start = j + 1
+        sums[i] = total
+    return out

@@ -189,12 +189,9 @@ def _ngrams(text: str, char_spans, weights: np.ndarray, space, family: str, bits
 def _subwords(text: str, char_spans, scorer: BatchScorer) -> list[Contribution]:
     if scorer._subwords is None or not scorer._subword.size or not text:
         return []
-    proto = scorer._subwords.encode(text, return_type="proto")  # pieces with byte offsets
-    byte_to_char = np.cumsum([0] + [len(ch.encode("utf-8")) for ch in text])
     totals: dict[tuple[int, str], list] = defaultdict(lambda: [0, []])
-    for piece in proto.pieces:
-        begin, end = np.searchsorted(byte_to_char, piece.begin), np.searchsorted(byte_to_char, piece.end)
-        entry = totals[(piece.id, piece.piece)]
+    for piece_id, piece, begin, end in scorer._subwords.pieces(text):
+        entry = totals[(piece_id, piece)]
         entry[0] += 1
         entry[1] += [char_spans[i] for i in range(begin, end)]
     return [

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
 from icop.features import MAX_COUNT, ext_bucket, flat_buffer, ngram_windows
+from icop.subwords import TOKEN_CACHE_SIZE
 from icop.model import LinearModel
 from icop.normalize import Normalized, gc_paused, normalize_batch
+
+try:
+    from icop import _fastpath
+except ImportError:  # not compiled: the same sums in Python
+    _fastpath = None
 
 BATCH = 10_000
 
@@ -47,6 +52,7 @@ class BatchScorer:
         self._ext = weights[space.offsets["ext"] : space.offsets["end"]]
         featuriser = model.featuriser(key)
         self._subwords, self._matcher = featuriser.subwords, featuriser.matcher
+        self._token_subword_sums: dict[str, int] = {}
 
     def score(self, names: Sequence[str | bytes | Normalized]) -> ScoredBatch:
         with gc_paused():
@@ -75,13 +81,18 @@ class BatchScorer:
         return total, keyword_ids
 
     def _subword_sums(self, texts: list[str]) -> np.ndarray:
-        pieces = self._subwords.encode(texts)
-        lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-        ids = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(lengths.sum()))
-        rows = np.repeat(np.arange(len(texts)), lengths)
-        sums = np.zeros(len(texts), dtype=np.int64)
-        np.add.at(sums, rows, self._subword[ids])
-        return sums
+        """Per text, the summed weights of its pieces, summed per token (tokens repeat)."""
+        if _fastpath is not None:
+            return _fastpath.token_sums(texts, self._token_subword_sums, self._token_subword_sum)
+        lookup = self._token_subword_sums
+        for token in {t for text in texts for t in text.split(" ")} - lookup.keys():
+            lookup[token] = self._token_subword_sum(token)
+        return np.array([sum(map(lookup.__getitem__, text.split(" "))) for text in texts], dtype=np.int64)
+
+    def _token_subword_sum(self, token: str) -> int:
+        if len(self._token_subword_sums) >= TOKEN_CACHE_SIZE:
+            self._token_subword_sums.clear()
+        return int(self._subword[self._subwords.token_ids(token)].sum())
 
     def _keyword_sums(self, names: Sequence[Normalized], total: np.ndarray) -> list[tuple[str, ...]]:
         found_ids: list[tuple[str, ...]] = []

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import io
 import random
+from bisect import bisect_left
 from collections.abc import Sequence
+from itertools import accumulate
 
 import sentencepiece as spm
 
@@ -51,6 +53,45 @@ def train(texts: Sequence[str], vocab_size: int = DEFAULT_VOCAB, seed: int = 0) 
     return model.getvalue()
 
 
-def load(model: bytes) -> spm.SentencePieceProcessor:
-    """A processor from serialized model bytes (a protobuf: loading runs no code)."""
-    return spm.SentencePieceProcessor(model_proto=model)
+def load(model: bytes) -> Subwords:
+    """The subword encoder of serialized model bytes (a protobuf: loading runs no code)."""
+    return Subwords(spm.SentencePieceProcessor(model_proto=model))
+
+
+#: Encoded tokens kept per model; cleared when full (bounded memory, same results).
+TOKEN_CACHE_SIZE = 1 << 18
+
+
+class Subwords:
+    """Piece ids of texts, token by token: the pieces of a text are those of its tokens (split at
+    spaces) in order. Sentencepiece never lets a piece cross a space, so this is its own
+    segmentation, except that ties between equally scored segmentations are settled per token;
+    the definition makes each token's pieces cacheable, and training and scoring share it."""
+
+    def __init__(self, processor: spm.SentencePieceProcessor):
+        self.processor = processor
+        self.size = processor.get_piece_size()
+        self._cache: dict[str, list[int]] = {}
+
+    def token_ids(self, token: str) -> list[int]:
+        ids = self._cache.get(token)
+        if ids is None:
+            if len(self._cache) >= TOKEN_CACHE_SIZE:
+                self._cache.clear()
+            ids = self._cache[token] = self.processor.encode(token)
+        return ids
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        return [[i for token in text.split(" ") for i in self.token_ids(token)] for text in texts]
+
+    def pieces(self, text: str) -> list[tuple[int, str, int, int]]:
+        """(id, piece, start, end) of each piece, with character offsets into ``text``; a token's
+        leading "▁" stands for the space before it, as when the whole text is encoded."""
+        out, offset = [], 0
+        for token in text.split(" "):
+            byte_to_char = list(accumulate((len(ch.encode("utf-8")) for ch in token), initial=0))
+            for p in self.processor.encode(token, return_type="proto").pieces:
+                start = offset + bisect_left(byte_to_char, p.begin) - (1 if offset and p.begin == 0 else 0)
+                out.append((p.id, p.piece, start, offset + bisect_left(byte_to_char, p.end)))
+            offset += len(token) + 1
+        return out

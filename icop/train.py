@@ -131,7 +131,7 @@ def _fit_linear(normalized, corpus: Corpus, keywords: KeywordList, config: Train
     space = FeatureSpace(
         ngram_bits=config.ngram_bits,
         skel_bits=config.skel_bits,
-        subword_vocab=processor.get_piece_size(),
+        subword_vocab=processor.size,
         keyword_ids=ids,
         categories=categories,
     )

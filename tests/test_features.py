@@ -60,7 +60,7 @@ def test_featuriser_families(matcher, lexicon):
     marker = next(t for t in lexicon if t.id == "en-0001")
     processor = subwords.load(subwords.train(["wedding video", "holiday photos 2019", "family"] * 50, 60, 0))
     space = FeatureSpace(
-        ngram_bits=12, skel_bits=10, subword_vocab=processor.get_piece_size(),
+        ngram_bits=12, skel_bits=10, subword_vocab=processor.size,
         keyword_ids=("en-0001", "en-0002"), categories=("surrogate-a", "surrogate-b"),
     )
     featuriser = Featuriser(space, processor, matcher)
@@ -80,7 +80,7 @@ def test_subword_training_is_byte_identical_and_keeps_tags():
     texts = [f"movie {i} 1080p x264 wedding" for i in range(300)] + ["ภาพยนตร์ วันเกิด"] * 50
     first, second = subwords.train(texts, 80, 3), subwords.train(texts, 80, 3)
     assert first == second
-    pieces = subwords.load(first).encode(["movie 1080p x264"], out_type=str)[0]
+    pieces = subwords.load(first).processor.encode(["movie 1080p x264"], out_type=str)[0]
     assert "▁1080p" in pieces or "1080p" in pieces
 
 

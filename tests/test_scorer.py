@@ -37,6 +37,18 @@ def test_scorer_equals_training_featuriser_on_100k_names(default_model):
     assert np.array_equal(fast, slow)
 
 
+def test_python_paths_give_the_compiled_paths_results(default_model, monkeypatch):
+    from icop import keywords, normalize as normalize_module, scorer as scorer_module
+
+    names = [r.text for r in generate(load_config(), 5_000, 23)] + _hostile_names(random.Random(9), 1_000)
+    compiled = BatchScorer(default_model).score(names)
+    for module, attribute in ((normalize_module, "_batch_driver"), (keywords, "_fastpath"), (scorer_module, "_fastpath")):
+        monkeypatch.setattr(module, attribute, None)
+    python = BatchScorer(default_model).score(names)
+    assert np.array_equal(compiled.logits, python.logits)
+    assert compiled.keyword_ids == python.keyword_ids
+
+
 def test_batch_size_does_not_change_scores(default_model):
     names = [normalize(r.text) for r in generate(load_config(), 700, 4)]
     scorer = BatchScorer(default_model)
