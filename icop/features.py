@@ -27,6 +27,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -205,6 +206,7 @@ class Featuriser:
         return sp.csr_matrix((values, (rows, cols)), shape=(len(names), s.size), dtype=np.int32)
 
 
+@lru_cache(maxsize=1 << 12)
 def ext_bucket(ext: str, buckets: int) -> int:
     return zlib.crc32(ext.encode("utf-8")) % buckets
 

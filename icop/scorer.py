@@ -18,7 +18,7 @@ import numpy as np
 from icop.features import MAX_COUNT, ext_bucket, flat_buffer, ngram_windows
 from icop.subwords import TOKEN_CACHE_SIZE
 from icop.model import LinearModel
-from icop.normalize import Normalized, gc_paused, normalize_batch
+from icop.normalize import NO_OBFUSCATION, Normalized, gc_paused, normalize_batch
 
 try:
     from icop import _fastpath
@@ -75,8 +75,10 @@ class BatchScorer:
         if self._subwords is not None and self._subword.size:
             total += self._subword_sums([n.norm for n in names])
         keyword_ids = self._keyword_sums(names, total)
-        counts = np.minimum(np.array([n.obfuscation for n in names], dtype=np.int64).reshape(len(names), -1), MAX_COUNT)
-        total += counts @ self._obfuscation
+        obfuscated = [i for i, n in enumerate(names) if n.obfuscation != NO_OBFUSCATION]
+        if obfuscated:
+            counts = np.minimum(np.array([names[i].obfuscation for i in obfuscated], dtype=np.int64), MAX_COUNT)
+            total[obfuscated] += counts @ self._obfuscation
         total += self._ext[[ext_bucket(n.ext, space.ext_buckets) for n in names]]
         return total, keyword_ids
 
@@ -95,15 +97,15 @@ class BatchScorer:
         return int(self._subword[self._subwords.token_ids(token)].sum())
 
     def _keyword_sums(self, names: Sequence[Normalized], total: np.ndarray) -> list[tuple[str, ...]]:
-        found_ids: list[tuple[str, ...]] = []
+        found_ids: list[tuple[str, ...]] = [()] * len(names)
         if self._matcher is None:
-            return [()] * len(names)
-        for i, matches in enumerate(self._matcher.find_batch(names)):
-            found = {entry.id: entry.category for entry, *_ in matches}
-            if found:
-                total[i] += sum(self._keyword.get(e, 0) for e in found)
-                total[i] += sum(self._category.get(c, 0) for c in found.values())
-            found_ids.append(tuple(sorted(found)))
+            return found_ids
+        matches = self._matcher.find_batch(names)
+        for i in [i for i, m in enumerate(matches) if m]:
+            found = {entry.id: entry.category for entry, *_ in matches[i]}
+            total[i] += sum(self._keyword.get(e, 0) for e in found)
+            total[i] += sum(self._category.get(c, 0) for c in found.values())
+            found_ids[i] = tuple(sorted(found))
         return found_ids
 
 
