@@ -248,3 +248,30 @@ def token_sums(list texts, dict values, object compute):
             start = j + 1
         sums[i] = total
     return out
+
+
+def ngram_sums(list texts, const long long[:] weights, unsigned int seed, int bits, int pad, int max_n,
+               unsigned int prime, unsigned int multiplier):
+    """features.ngram_windows summed per text: over each text padded with ``pad`` NULs per side,
+    every n-gram (n <= max_n) hashed as h = h * prime + c from ``seed`` (uint32), slot = top
+    ``bits`` bits of h * multiplier, its weight added (all-NUL n-grams have weight 0)."""
+    cdef Py_ssize_t i, s, k, length, padded, n = PyList_GET_SIZE(texts)
+    cdef unsigned int h
+    cdef long long total
+    cdef int shift = 32 - bits
+    if not 0 < bits <= 32 or weights.shape[0] < (1 << bits):
+        raise ValueError(f"a {bits}-bit hash needs {1 << bits} weights, got {weights.shape[0]}")
+    out = np.zeros(n, dtype=np.int64)
+    cdef long long[:] sums = out
+    for i in range(n):
+        text = <str>PyList_GET_ITEM(texts, i)
+        length = PyUnicode_GET_LENGTH(text)
+        padded = length + 2 * pad
+        total = 0
+        for s in range(padded):
+            h = seed
+            for k in range(s, min(s + max_n, padded)):
+                h = h * prime + (PyUnicode_READ_CHAR(text, k - pad) if pad <= k < pad + length else 0)
+                total += weights[(h * multiplier) >> shift]
+        sums[i] = total
+    return out

@@ -37,8 +37,8 @@ from icop.normalize import Normalized, Obfuscation
 
 PAD = 4
 MAX_N = 5
-_P = np.uint32(0x01000193)  # FNV prime
-_M = np.uint32(0x9E3779B1)  # golden-ratio multiplier (odd)
+PRIME = np.uint32(0x01000193)  # FNV prime
+MULTIPLIER = np.uint32(0x9E3779B1)  # golden-ratio multiplier (odd)
 OBFUSCATION_FIELDS = Obfuscation._fields
 MAX_COUNT = 15
 
@@ -116,10 +116,10 @@ def ngram_windows(buffer: np.ndarray, seed: int, bits: int) -> list[np.ndarray]:
         for n in range(1, MAX_N + 1):
             # h[e] now covers buffer[e - n + 1 .. e]: shift the (n-1)-gram hashes right by one.
             if n == 1:
-                h = h * _P + buffer
+                h = h * PRIME + buffer
             else:
-                h = h[:-1] * _P + buffer[n - 1 :]
-            out.append(((h * _M) >> np.uint32(32 - bits)).astype(np.int64))
+                h = h[:-1] * PRIME + buffer[n - 1 :]
+            out.append(((h * MULTIPLIER) >> np.uint32(32 - bits)).astype(np.int64))
     return out
 
 

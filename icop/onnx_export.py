@@ -26,14 +26,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from icop.features import MAX_COUNT, MAX_N, PAD, ext_bucket
+from icop.features import MAX_COUNT, MAX_N, MULTIPLIER, PAD, PRIME, ext_bucket
 from icop.model import LinearModel
 from icop.normalize import Normalized, normalize
 from icop.scorer import BatchScorer
 
 OPSET = 18
-_P = 0x01000193
-_M = 0x9E3779B1
+_P = int(PRIME)
+_M = int(MULTIPLIER)
 _MOD32 = 1 << 32
 
 

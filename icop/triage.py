@@ -12,6 +12,7 @@ manifest hash, the inputs' SHA-256, the options and the counts.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import hmac
 import json
@@ -34,6 +35,7 @@ import pyarrow.parquet as pq
 from icop import __version__, streams
 from icop import tables as table_io
 from icop.model import LinearModel
+from icop.normalize import gc_paused
 from icop.scorer import BATCH, BatchScorer
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "parquet")
@@ -126,11 +128,12 @@ def run(
     names = [streams.names_from(source, options.column, options.errors, summary.read, extra) for source in inputs]
     input_digests = {source: _sha256(source) for source in inputs if source != "-"}
     work = _WorkDir(output, options, input_digests, bundle_digest)
-    with work.locked():
+    with work.locked(), gc_paused():
         done = work.resume_point() if resume else work.start_fresh()
         todo = ((i, chunk) for i, chunk in enumerate(_chunks(_tagged(inputs, names), options.chunk_size)) if i >= done)
         for chunk_index, size, table in _score_chunks(todo, model, key, threshold, options):
             work.commit_chunk(chunk_index, table)
+            gc.collect(1)  # young objects only: the automatic collector would walk every cache
             if progress:
                 progress(size)
         parts = work.parts()
