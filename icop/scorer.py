@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from icop.features import MAX_COUNT, MAX_N, MULTIPLIER, PAD, PRIME, ext_bucket, flat_buffer, ngram_windows
-from icop.subwords import TOKEN_CACHE_SIZE
 from icop.model import LinearModel
 from icop.normalize import NO_OBFUSCATION, Normalized, gc_paused, normalize_batch
+from icop.subwords import TOKEN_CACHE_SIZE
 
 try:
     from icop import _fastpath
@@ -113,6 +113,11 @@ def _ngram_sums(texts: list[str], weights: np.ndarray, seed: int, bits: int) -> 
     """Per text, the sum of the weights of its hashed 1..5-grams (exact int64)."""
     if _fastpath is not None:
         return _fastpath.ngram_sums(texts, weights, seed, bits, PAD, MAX_N, int(PRIME), int(MULTIPLIER))
+    return numpy_ngram_sums(texts, weights, seed, bits)
+
+
+def numpy_ngram_sums(texts: list[str], weights: np.ndarray, seed: int, bits: int) -> np.ndarray:
+    """:func:`_ngram_sums` with numpy over one flat buffer (where the extension is not built)."""
     buffer, lengths = flat_buffer(texts)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     sums = np.zeros(len(texts), dtype=np.int64)

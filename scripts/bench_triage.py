@@ -22,7 +22,7 @@ from _bench import peak_rss_mb, pin_one_core, timed
 from icop import bundle, onnx_export, synth, triage
 from icop.baselines import TfidfModel
 from icop.normalize import normalize
-from icop.scorer import BatchScorer, _ngram_sums
+from icop.scorer import BatchScorer, _fastpath, _ngram_sums, numpy_ngram_sums
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,8 @@ def main() -> None:
         names.write_text("\n".join(texts) + "\n", encoding="utf-8")
         summary, end_to_end = timed(triage.run, [str(names)], str(Path(tmp, "out.csv")), model, "bench", triage.TriageOptions())
     rate = args.n / end_to_end
-    print(f"names: {args.n:,} (synthetic default corpus); peak RSS so far {peak_rss_mb():,.0f} MB")
+    print(f"names: {args.n:,} (synthetic default corpus); compiled drivers: {'yes' if _fastpath else 'no (Python paths)'}")
+    print(f"peak RSS so far {peak_rss_mb():,.0f} MB")
     print(f"icop triage end to end: {rate:,.0f} names/s ({end_to_end:.1f} s)")
 
     sample = [normalize(t) for t in texts[:200_000]]
@@ -49,8 +50,10 @@ def main() -> None:
     space = model.space
     norms = [n.norm for n in sample]
     _, kernel = timed(lambda: [_ngram_sums(norms[i : i + 10_000], scorer._ngram, space.hash_seed, space.ngram_bits) for i in range(0, len(norms), 10_000)])
+    _, numpy_kernel = timed(lambda: [numpy_ngram_sums(norms[i : i + 10_000], scorer._ngram, space.hash_seed, space.ngram_bits) for i in range(0, len(norms), 10_000)])
     _, core = timed(lambda: [scorer.integer_logits(sample[i : i + 10_000]) for i in range(0, len(sample), 10_000)])
-    print(f"scorer core, n-gram kernel: {len(sample) / kernel:,.0f} names/s")
+    print(f"scorer core, n-gram kernel: {len(sample) / kernel:,.0f} names/s ({'compiled' if _fastpath else 'numpy'}); "
+          f"numpy kernel {len(sample) / numpy_kernel:,.0f} names/s")
     print(f"scorer core, all families (pre-normalised): {len(sample) / core:,.0f} names/s")
 
     with tempfile.TemporaryDirectory() as tmp:
