@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import regex
 
+from icop.compiled import fastpath as _fastpath
 from icop.normalize import Normalized, aligned_tokens, normalize, rejoin_spaced_letters
 from icop.surrogates import LANGUAGES
 
@@ -43,10 +44,6 @@ _KEY_CHECK_RE = re.compile(r"^# key-check: ([0-9a-f]{16})$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 _GRAPHEME_RE = regex.compile(r"\X")
 _CACHE_SIZE = 1 << 18
-try:
-    from icop import _fastpath
-except ImportError:  # not compiled: the per-name reference path gives the same result
-    _fastpath = None
 _UNSPACED_RE = regex.compile(r"[\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Han}\p{Hiragana}\p{Katakana}]")
 
 

@@ -162,13 +162,13 @@ def norm_view(raw: str | bytes) -> str:
 
 
 def _compiled_driver():
-    """The compiled batch driver (icop/_fastpath.pyx), or None where it was not built."""
-    try:
-        from icop import _fastpath
-    except ImportError:
+    """The compiled batch driver (see icop/compiled.py), or None."""
+    from icop.compiled import fastpath
+
+    if fastpath is None:
         return None
-    _fastpath.init_separators(charsets.SEPARATOR_CHARS)
-    return _fastpath.NameNormalizer(
+    fastpath.init_separators(charsets.SEPARATOR_CHARS)
+    return fastpath.NameNormalizer(
         _TOKEN_CACHES,
         _token,
         _zawgyi_decision,

@@ -15,15 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from icop.compiled import fastpath as _fastpath
 from icop.features import MAX_COUNT, MAX_N, MULTIPLIER, PAD, PRIME, ext_bucket, flat_buffer, ngram_windows
 from icop.model import LinearModel
 from icop.normalize import NO_OBFUSCATION, Normalized, gc_paused, normalize_batch
 from icop.subwords import TOKEN_CACHE_SIZE
-
-try:
-    from icop import _fastpath
-except ImportError:  # not compiled: the same sums in Python
-    _fastpath = None
 
 BATCH = 10_000
 

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from icop import __version__, streams
+from icop import __version__, compiled, streams
 from icop import tables as table_io
 from icop.model import LinearModel
 from icop.normalize import gc_paused
@@ -435,6 +435,7 @@ def _sha256(path: str) -> str:
 def _write_audit(output, inputs, digests, bundle_digest, options, threshold, threshold_source, summary) -> str:
     record = {
         "icop_version": __version__,
+        "compiled_drivers": compiled.fastpath is not None,  # identical results either way
         "bundle_manifest_sha256": bundle_digest,
         "inputs": [{"path": source, "sha256": digests.get(source)} for source in inputs],
         "output": output,

@@ -1,5 +1,6 @@
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -170,3 +171,15 @@ def test_two_workers_give_the_same_bytes(tmp_path, names_file):
     run(str(names_file), "-o", str(tmp_path / "one.csv"), "--quiet", "--chunk-size", "700")
     run(str(names_file), "-o", str(tmp_path / "two.csv"), "--quiet", "--chunk-size", "700", "--workers", "2")
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+
+
+def test_pure_python_run_gives_the_same_bytes_as_the_compiled_run(tmp_path, names_file):
+    icop = str(Path(sys.executable).with_name("icop"))
+    audits = []
+    for mode, env in (("compiled", "0"), ("python", "1")):
+        out = tmp_path / f"{mode}.csv"
+        command = [icop, "triage", str(names_file), "-o", str(out), "--model", MODEL, "--explain", "3", "--quiet"]
+        subprocess.run(command, check=True, env={**os.environ, "ICOP_PURE_PYTHON": env}, capture_output=True)
+        audits.append(json.loads((tmp_path / f"{mode}.csv.audit.json").read_text())["compiled_drivers"])
+    assert (tmp_path / "compiled.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()
+    assert audits[1] is False
