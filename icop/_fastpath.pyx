@@ -223,29 +223,37 @@ def clear_of(list texts, set tokens, const unsigned char[:] char_flags):
 
 def token_sums(list texts, dict values, object compute):
     """For each text, the sum of ``values[token]`` over its tokens (split at U+0020, as
-    ``str.split(" ")``); a missing value is ``compute(token)``, stored in ``values``."""
-    cdef Py_ssize_t i, j, start, length, n = PyList_GET_SIZE(texts)
+    ``str.split(" ")``). Tokens missing from ``values`` are computed in one call,
+    ``compute(list_of_tokens) -> list_of_ints``, and stored in ``values``."""
+    cdef Py_ssize_t i, j, k = 0, start, length, n = PyList_GET_SIZE(texts)
     cdef long long total
     cdef PyObject* hit
-    out = np.zeros(n, dtype=np.int64)
-    cdef long long[:] sums = out
+    tokens, missing = [], {}
+    ends = np.empty(n, dtype=np.intp)
+    cdef Py_ssize_t[:] token_ends = ends
     for i in range(n):
         text = <str>PyList_GET_ITEM(texts, i)
         length = PyUnicode_GET_LENGTH(text)
-        total = 0
         start = 0
         for j in range(length + 1):
             if j < length and PyUnicode_READ_CHAR(text, j) != 32:
                 continue
             token = PyUnicode_Substring(text, start, j)
-            hit = PyDict_GetItem(values, token)
-            if hit is NULL:
-                value = compute(token)
-                values[token] = value
-                total += value
-            else:
-                total += <long long><object>hit
+            tokens.append(token)
+            if PyDict_GetItem(values, token) is NULL:
+                missing[token] = None
             start = j + 1
+        token_ends[i] = len(tokens)
+    if missing:
+        new = list(missing)
+        values.update(zip(new, compute(new)))
+    out = np.zeros(n, dtype=np.int64)
+    cdef long long[:] sums = out
+    for i in range(n):
+        total = 0
+        while k < token_ends[i]:
+            total += <long long><object>PyDict_GetItem(values, <object>PyList_GET_ITEM(tokens, k))
+            k += 1
         sums[i] = total
     return out
 

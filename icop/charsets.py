@@ -8,7 +8,9 @@ library versions.
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from collections.abc import Iterable
 
 import icu
 import regex
@@ -84,6 +86,18 @@ RAW_SPLIT_RE = regex.compile(
     rf"(?:[{_sep_class}]|(?<=[{UNSPACED_SCRIPT_CLASS}])\u200b|\u200b(?=[{UNSPACED_SCRIPT_CLASS}]))+"
 )
 SEPARATOR_TABLE = {ord(c): " " for c in SEPARATOR_CHARS}
+
+
+def char_class(points: Iterable[int]) -> str:
+    """A regular-expression class of code points written as ranges (compact and fast to match)."""
+    ranges: list[list[int]] = []
+    for cp in sorted(set(points)):
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    body = "".join(re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges)
+    return f"[{body}]"
 
 # Script families: Han, kana and Hangul form one family because Japanese mixes them in one word.
 FAMILY_PATTERNS = {

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from icop.features import FeatureSpace, Featuriser
 from icop import keywords as keyword_lists
+from icop.features import FeatureSpace, Featuriser
 from icop.keywords import KeywordList, KeywordMatcher
 from icop.normalize import Normalized, normalize
 

@@ -195,7 +195,7 @@ def _raw_tokens(stem: str) -> list[str]:
 
 
 #: The same split as charsets.RAW_SPLIT_RE for text without ZWSP, in stdlib re (several times faster).
-_SPLIT_RE = re.compile("[" + re.escape("".join(sorted(charsets.SEPARATOR_CHARS))) + "]+")
+_SPLIT_RE = re.compile(charsets.char_class(map(ord, charsets.SEPARATOR_CHARS)) + "+")
 
 
 def aligned_tokens(raw: str | bytes) -> list[TokenViews]:
@@ -329,7 +329,9 @@ def _normalize_token(token: str, zawgyi: bool) -> TokenResult:
     if zawgyi:
         text = _zawgyi_convert(text)
     parts, counts = [], [prepare_counts]
-    for piece in text.translate(charsets.SEPARATOR_TABLE).split(" "):
+    if _SPLIT_RE.search(text):  # NFKC can make separators (full-width punctuation, ...)
+        text = text.translate(charsets.SEPARATOR_TABLE)
+    for piece in text.split(" "):
         norm = _repaired(piece)
         if not norm:
             continue
@@ -338,7 +340,8 @@ def _normalize_token(token: str, zawgyi: bool) -> TokenResult:
         parts.append((norm, fold, skel))
         counts.append(skel_counts)
     views = [" ".join(view) for view in zip(*parts)] or ["", "", ""]
-    return *views, _shared_if_zero(NO_OBFUSCATION.plus(*counts))
+    counts = [c for c in counts if c is not NO_OBFUSCATION]
+    return *views, _shared_if_zero(NO_OBFUSCATION.plus(*counts)) if counts else NO_OBFUSCATION
 
 
 def _shared_if_zero(counts: Obfuscation) -> Obfuscation:
@@ -349,14 +352,20 @@ def _shared_if_zero(counts: Obfuscation) -> Obfuscation:
 @lru_cache(maxsize=1 << 16)
 def _prepare(token: str) -> tuple[str, Obfuscation]:
     """Invisibles out, NFKC + casefold, native digits to ASCII: the text Zawgyi is judged on."""
-    cleaned = token.translate(charsets.INVISIBLE_TABLE).replace(charsets.ZWSP, "")
-    cleaned, surrogates = _LONE_SURROGATE_RE.subn("\ufffd", cleaned)
+    cleaned, surrogates = token, 0
+    if _NEEDS_CLEANING_RE.search(token):
+        cleaned = token.translate(charsets.INVISIBLE_TABLE).replace(charsets.ZWSP, "")
+        cleaned, surrogates = _LONE_SURROGATE_RE.subn("\ufffd", cleaned)
     text, native_digits = _ascii_digits(_unicode_fold(cleaned))
+    if len(token) == len(cleaned) and not (native_digits or surrogates):
+        return text, NO_OBFUSCATION
     return text, Obfuscation(invisible=len(token) - len(cleaned), native_digits=native_digits, invalid_bytes=surrogates)
 
 
 #: Lone surrogates can reach a str from undecodable file names (surrogateescape); they are invalid.
 _LONE_SURROGATE_RE = regex.compile(r"[\ud800-\udfff]")
+#: Anything _prepare removes or replaces (a stdlib class: one fast scan rules most tokens out).
+_NEEDS_CLEANING_RE = re.compile(charsets.char_class([*charsets.INVISIBLE_TABLE, ord(charsets.ZWSP), *range(0xD800, 0xE000)]))
 
 
 def _unicode_fold(text: str) -> str:
@@ -387,19 +396,19 @@ def _ascii_token(token: str) -> TokenResult:
 
 
 def _script_repairs(text: str) -> str:
-    """Per-script spelling repairs, each only when its script is present."""
-    families = charsets.script_families(text)
-    if "thai" in families and _THAI_NEEDS_REPAIR_RE.search(text):
+    """Per-script spelling repairs, each only when its script is present (the Thai, Lao and
+    Vietnamese patterns match only their own script, so they are their own test)."""
+    if text.isascii():
+        return text
+    if _THAI_NEEDS_REPAIR_RE.search(text):
         text = thai_normalize(text)
-    if "lao" in families:
+    if "\u0ecd\u0eb2" in text:
         text = text.replace("\u0ecd\u0eb2", "\u0eb3")
-    if "khmer" in families:
+    if _FAMILY["khmer"].search(text):
         text = "".join([_khmer_syllable(syllable) for syllable in _KHMER_SYLLABLE_RE.split(text)])
-    if "cjk" in families and not _KANA_RE.search(text):
+    if _FAMILY["cjk"].search(text) and not _KANA_RE.search(text):
         text = _t2s.convert(text)  # Han folding; a token with kana is Japanese and keeps its kanji
-    if "latin" in families and not text.isascii():
-        text = _vietnamese_old_tone_placement(text)
-    return text
+    return _vietnamese_old_tone_placement(text)
 
 
 #: khnormal works syllable by syllable (a base consonant not after a COENG or ZWJ, up to the
@@ -420,6 +429,7 @@ _THAI_NEEDS_REPAIR_RE = regex.compile(
     r"\u0e40\u0e40|[\u0e48-\u0e4c][\u0e31\u0e34-\u0e3a\u0e47]|\u0e4d|[\u0e30\u0e32\u0e33\u0e45][\u0e48-\u0e4b]|\u0e45"
     r"|([\u0e30-\u0e3a\u0e40-\u0e44\u0e47-\u0e4e]) *\1|[\u0e48-\u0e4b]{2}|^[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]"
 )
+_FAMILY = charsets.FAMILY_PATTERNS
 _KANA_RE = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 
 
@@ -430,6 +440,8 @@ def _ascii_digits(text: str) -> tuple[str, int]:
     if charsets.MYANMAR_ZERO in converted:
         converted = _MYANMAR_ZERO_DIGIT_RE.sub("0", converted).replace(charsets.MYANMAR_ZERO, charsets.MYANMAR_WA)
     converted = converted.translate(charsets.DIGIT_TABLE)
+    if converted == text:
+        return text, 0
     return converted, sum(a != b and b.isdigit() for a, b in zip(text, converted))
 
 
@@ -469,6 +481,8 @@ def _skel(text: str) -> tuple[str, Obfuscation]:
     text, leet = _deleet(text)
     squeezed_text = _SQUEEZE_RE.sub(r"\1", text)
     squeezed = len(text) - len(squeezed_text)
+    if not (leet or confusable or squeezed or mixed):
+        return squeezed_text, NO_OBFUSCATION
     return squeezed_text, Obfuscation(leet=leet, confusable=confusable, squeezed=squeezed, mixed_script_tokens=mixed)
 
 

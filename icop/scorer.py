@@ -12,11 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
 from icop.compiled import fastpath as _fastpath
-from icop.features import MAX_COUNT, MAX_N, MULTIPLIER, PAD, PRIME, ext_bucket, flat_buffer, ngram_windows
+from icop.features import (
+    MAX_COUNT,
+    MAX_N,
+    MULTIPLIER,
+    PAD,
+    PRIME,
+    ext_bucket,
+    flat_buffer,
+    ngram_windows,
+)
 from icop.model import LinearModel
 from icop.normalize import NO_OBFUSCATION, Normalized, gc_paused, normalize_batch
 from icop.subwords import TOKEN_CACHE_SIZE
@@ -80,17 +90,23 @@ class BatchScorer:
 
     def _subword_sums(self, texts: list[str]) -> np.ndarray:
         """Per text, the summed weights of its pieces, summed per token (tokens repeat)."""
-        if _fastpath is not None:
-            return _fastpath.token_sums(texts, self._token_subword_sums, self._token_subword_sum)
         lookup = self._token_subword_sums
-        for token in {t for text in texts for t in text.split(" ")} - lookup.keys():
-            lookup[token] = self._token_subword_sum(token)
+        if len(lookup) >= TOKEN_CACHE_SIZE:
+            lookup.clear()  # bounded memory; one batch adds at most its own tokens
+        if _fastpath is not None:
+            return _fastpath.token_sums(texts, lookup, self._token_subword_sum)
+        missing = list({t for text in texts for t in text.split(" ")} - lookup.keys())
+        lookup.update(zip(missing, self._token_subword_sum(missing)))
         return np.array([sum(map(lookup.__getitem__, text.split(" "))) for text in texts], dtype=np.int64)
 
-    def _token_subword_sum(self, token: str) -> int:
-        if len(self._token_subword_sums) >= TOKEN_CACHE_SIZE:
-            self._token_subword_sums.clear()
-        return int(self._subword[self._subwords.token_ids(token)].sum())
+    def _token_subword_sum(self, tokens: list[str]) -> list[int]:
+        """The summed piece weights of each token, encoding them all in one call."""
+        pieces = self._subwords.processor.encode(tokens)
+        lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        ids = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(lengths.sum()))
+        totals = np.concatenate([[0], np.cumsum(self._subword[ids])])
+        ends = np.cumsum(lengths)
+        return (totals[ends] - totals[ends - lengths]).tolist()
 
     def _keyword_sums(self, names: Sequence[Normalized], total: np.ndarray) -> list[tuple[str, ...]]:
         found_ids: list[tuple[str, ...]] = [()] * len(names)
