@@ -24,6 +24,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -79,6 +80,15 @@ def open_input(path: str) -> Iterator[BinaryIO]:
 TABLE_FORMATS = (".csv", ".tsv", ".jsonl", ".parquet")
 
 
+class NameBatch(NamedTuple):
+    """Consecutive names of one source, column by column (for consumers that work in batches)."""
+
+    lines: list[int]
+    texts: list[str]
+    raws: list[str | bytes]
+    fields: list[dict]  # per name; empty dicts unless extra columns were asked for
+
+
 def names_from(
     source: str,
     column: str | None = None,
@@ -92,6 +102,17 @@ def names_from(
     The file, its format and its columns are checked here, before any name is read, so that a
     bad input fails before any work is done.
     """
+    return chain.from_iterable(map(_names_of, name_batches(source, column, errors, stats, extra)))
+
+
+def name_batches(
+    source: str,
+    column: str | None = None,
+    errors: str = "replace",
+    stats: ReadStats | None = None,
+    extra: tuple[str, ...] = (),
+) -> Iterator[NameBatch]:
+    """:func:`names_from` a batch at a time (plain text: a clean block of lines at once)."""
     stats = stats if stats is not None else ReadStats()
     suffix = Path(source).suffix.lower() if source != "-" else ""
     if source != "-" and not Path(source).is_file():
@@ -99,21 +120,33 @@ def names_from(
     column = column or "text"
     if suffix == ".parquet":
         parquet = _open_parquet(source, (column, *extra))
-        return _named_rows(_parquet_rows(parquet, (column, *extra)), source, column, extra, errors, stats)
-    if suffix in (".csv", ".tsv"):
+        rows = _parquet_rows(parquet, (column, *extra))
+    elif suffix in (".csv", ".tsv"):
         sep = "\t" if suffix == ".tsv" else ","
         _check_header(source, (column, *extra), sep)
-        return _named_rows(_delimited_rows(source, (column, *extra), sep), source, column, extra, errors, stats)
-    if suffix == ".jsonl":
-        return _named_rows(_jsonl_rows(source, (column, *extra)), source, column, extra, errors, stats)
-    if extra:
+        rows = _delimited_rows(source, (column, *extra), sep)
+    elif suffix == ".jsonl":
+        rows = _jsonl_rows(source, (column, *extra))
+    elif extra:
         raise InputError(f"{source}: columns {list(extra)} need a CSV, TSV, JSONL or Parquet input")
-    return _text_names(source, errors, stats)
+    else:
+        _check_policy(errors)
+        return _text_batches(source, errors, stats)
+    named = _named_rows(rows, source, column, extra, errors, stats)
+    return map(_batch_of, iter(lambda: tuple(islice(named, CHUNK_ROWS)), ()))
 
 
-def _text_names(source: str, errors: str, stats: ReadStats) -> Iterator[Name]:
+def _names_of(batch: NameBatch) -> Iterator[Name]:
+    return map(Name, batch.lines, batch.texts, batch.raws, batch.fields)
+
+
+def _batch_of(names: tuple[Name, ...]) -> NameBatch:
+    return NameBatch(*map(list, zip(*names)))
+
+
+def _text_batches(source: str, errors: str, stats: ReadStats) -> Iterator[NameBatch]:
     with open_input(source) as handle:
-        yield from read_names(handle, source, errors, stats)
+        yield from _stream_batches(handle, source, errors, stats)
 
 
 def _named_rows(rows, source: str, column: str, extra: tuple[str, ...], errors: str, stats: ReadStats) -> Iterator[Name]:
@@ -185,23 +218,34 @@ def _check_header(source: str, columns: tuple[str, ...], sep: str) -> None:
 
 def read_names(stream: BinaryIO, source: str, errors: str = "replace", stats: ReadStats | None = None) -> Iterator[Name]:
     """Names from a one-name-per-line stream; blank lines are kept as empty names."""
+    _check_policy(errors)
+    stats = stats if stats is not None else ReadStats()
+    return chain.from_iterable(map(_names_of, _stream_batches(stream, source, errors, stats)))
+
+
+def _check_policy(errors: str) -> None:
     if errors not in ERROR_POLICIES:
         raise ValueError(f"errors must be one of {ERROR_POLICIES}")
-    stats = stats if stats is not None else ReadStats()
+
+
+def _stream_batches(stream: BinaryIO, source: str, errors: str, stats: ReadStats) -> Iterator[NameBatch]:
     number = 0
     for block, whole_lines in _blocks(stream):
         texts = _clean_block(block) if whole_lines else None
         if texts is not None:
             stats.lines += len(texts)
-            for number, text in enumerate(texts, number + 1):
-                yield Name(number, text, text)
+            yield NameBatch(list(range(number + 1, number + 1 + len(texts))), texts, texts, [{}] * len(texts))
+            number += len(texts)
             continue
+        names = []
         for data in map(_cut_line, block.split(b"\n")) if whole_lines else [block]:
             number += 1
             stats.lines += 1
             name = _decode_line(data, number, source, errors, stats)
             if name is not None:
-                yield name
+                names.append(name)
+        if names:
+            yield _batch_of(names)
 
 
 def _lines(stream: BinaryIO) -> Iterator[bytes]:

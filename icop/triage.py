@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from itertools import chain, islice, repeat
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -125,12 +125,12 @@ def run(
     threshold, threshold_source = model.threshold(options.threshold)
     extra = tuple(c for c in (options.id_column, options.group_by) if c)
     summary = TriageSummary()
-    names = [streams.names_from(source, options.column, options.errors, summary.read, extra) for source in inputs]
+    batches = [streams.name_batches(source, options.column, options.errors, summary.read, extra) for source in inputs]
     input_digests = {source: _sha256(source) for source in inputs if source != "-"}
     work = _WorkDir(output, options, input_digests, bundle_digest)
     with work.locked(), gc_paused():
         done = work.resume_point() if resume else work.start_fresh()
-        todo = ((i, chunk) for i, chunk in enumerate(_chunks(_tagged(inputs, names), options.chunk_size)) if i >= done)
+        todo = ((i, chunk) for i, chunk in enumerate(_chunks(inputs, batches, options.chunk_size)) if i >= done)
         for chunk_index, size, table in _score_chunks(todo, model, key, threshold, options):
             work.commit_chunk(chunk_index, table)
             gc.collect(1)  # young objects only: the automatic collector would walk every cache
@@ -155,14 +155,45 @@ def run(
 # --------------------------------------------------------------------------- scoring
 
 
-def _tagged(inputs: list[str], readers: list[Iterator[streams.Name]]) -> Iterator[tuple[str, streams.Name]]:
-    return chain.from_iterable(zip(repeat(source), reader) for source, reader in zip(inputs, readers))
+@dataclass
+class Chunk:
+    """Consecutive names of the whole input, by column: the unit of scoring and of resuming."""
+
+    sources: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    raws: list[str | bytes] = field(default_factory=list)
+    fields: list[dict] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def extend(self, source: str, batch: streams.NameBatch) -> None:
+        self.sources.extend(repeat(source, len(batch.texts)))
+        for column, values in zip(self._columns()[1:], batch):
+            column.extend(values)
+
+    def split(self, size: int) -> tuple[Chunk, Chunk]:
+        """(the first ``size`` names, the rest)."""
+        columns = self._columns()
+        return Chunk(*(c[:size] for c in columns)), Chunk(*(c[size:] for c in columns))
+
+    def _columns(self) -> tuple[list, ...]:
+        return self.sources, self.lines, self.texts, self.raws, self.fields
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    items = iter(items)
-    while chunk := list(islice(items, size)):
-        yield chunk
+def _chunks(inputs: list[str], readers: list[Iterator[streams.NameBatch]], size: int) -> Iterator[Chunk]:
+    """Name batches of every input, regrouped into chunks of exactly ``size`` names (the last
+    may be shorter), so chunk boundaries depend only on the input and ``size``."""
+    pending = Chunk()
+    for source, batches in zip(inputs, readers):
+        for batch in batches:
+            pending.extend(source, batch)
+            while len(pending) >= size:
+                chunk, pending = pending.split(size)
+                yield chunk
+    if len(pending):
+        yield pending
 
 
 def _score_chunks(todo, model: LinearModel, key, threshold: int, options: TriageOptions) -> Iterator[tuple[int, int, pa.Table]]:
@@ -202,16 +233,17 @@ def _score_in_worker(chunk) -> pa.Table:
     return _score_chunk(chunk, _WORKER_SCORER, threshold, options)
 
 
-def _score_chunk(chunk, scorer: BatchScorer, threshold: int, options: TriageOptions) -> pa.Table:
-    scored = scorer.score([name.raw for _, name in chunk])
-    shown = [_shown_name(name.text, options.redact_key) for _, name in chunk]
+def _score_chunk(chunk: Chunk, scorer: BatchScorer, threshold: int, options: TriageOptions) -> pa.Table:
+    scored = scorer.score(chunk.raws)
+    key = options.redact_key
+    shown = chunk.texts if key is None else [_shown_name(text, key) for text in chunk.texts]
     return pa.Table.from_arrays(
         [
-            pa.array([source for source, _ in chunk], pa.string()),
-            pa.array([name.line for _, name in chunk], pa.int64()),
-            pa.array([_cell(name.fields.get(options.id_column)) if options.id_column else None for _, name in chunk], pa.string()),
+            pa.array(chunk.sources, pa.string()),
+            pa.array(chunk.lines, pa.int64()),
+            pa.array(_field(chunk, options.id_column), pa.string()),
             pa.array(shown, pa.string()),
-            pa.array([_cell(name.fields.get(options.group_by)) if options.group_by else None for _, name in chunk], pa.string()),
+            pa.array(_field(chunk, options.group_by), pa.string()),
             pa.array(scored.probabilities, pa.float64()),
             pa.array(scored.logits, pa.int64()),
             pa.array((scored.logits >= threshold).astype(np.int8), pa.int8()),
@@ -221,8 +253,10 @@ def _score_chunk(chunk, scorer: BatchScorer, threshold: int, options: TriageOpti
     )
 
 
-def _cell(value) -> str | None:
-    return None if value is None else str(value)
+def _field(chunk: Chunk, column: str | None) -> list[str | None]:
+    if column is None:
+        return [None] * len(chunk)
+    return [None if (value := fields.get(column)) is None else str(value) for fields in chunk.fields]
 
 
 def _shown_name(text: str, key: bytes | None) -> str:
