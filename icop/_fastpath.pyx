@@ -105,25 +105,33 @@ cdef class NameNormalizer:
         cache = self.caches[convert]
         for i in range(_N_COUNTS):
             counts[i] = 0
-        norms, folds, skels = [], [], []
+        # While every token's three views are one object (most tokens), only norms is built.
+        norms, folds, skels = [], None, None
         for token in raw_tokens:
             if _is_ascii_digits(token):
                 norms.append(token)
-                folds.append(token)
-                skels.append(token)
+                if folds is not None:
+                    folds.append(token)
+                    skels.append(token)
                 continue
             hit = PyDict_GetItem(cache, token)
             result = <object>hit if hit is not NULL else self.token(token, convert)
-            if result[0]:
-                norms.append(result[0])
-                folds.append(result[1])
-                skels.append(result[2])
+            norm = result[0]
+            if norm:
+                if folds is None and not (result[1] is norm and result[2] is norm):
+                    folds, skels = list(norms), list(norms)
+                norms.append(norm)
+                if folds is not None:
+                    folds.append(result[1])
+                    skels.append(result[2])
             tally = result[3]
             if tally is not self.no_obfuscation:
                 any_counts = True
                 for k in range(_N_COUNTS):
                     counts[k] += tally[k]
-        skel = " ".join(skels)
+        norm = " ".join(norms)
+        fold = norm if folds is None else " ".join(folds)
+        skel = norm if skels is None else " ".join(skels)
         if _may_have_spaced_letters(skel):
             skel, rejoined = self.rejoin(skel)
             if rejoined:
@@ -135,7 +143,7 @@ cdef class NameNormalizer:
         obfuscation = self.no_obfuscation
         if any_counts:
             obfuscation = _named_tuple(self.obfuscation, [counts[k] for k in range(_N_COUNTS)])
-        return _named_tuple(self.normalized, [text, ext, " ".join(norms), " ".join(folds), skel, probability, obfuscation])
+        return _named_tuple(self.normalized, [text, ext, norm, fold, skel, probability, obfuscation])
 
     cdef tuple _split_extension(self, str text):
         """The reference's split_extension; names whose tail is not plain ASCII are passed to it."""

@@ -467,7 +467,8 @@ def _fold(text: str) -> str:
     if text.isascii():
         return text
     stripped = _LATIN_MARK_RE.sub("", unicodedata.normalize("NFD", text))
-    return unicodedata.normalize("NFC", stripped).translate(_FOLD_TABLE)
+    folded = unicodedata.normalize("NFC", stripped).translate(_FOLD_TABLE)
+    return text if folded == text else folded  # one object for equal views: cheaper downstream
 
 
 def _skel(text: str) -> tuple[str, Obfuscation]:
