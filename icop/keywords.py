@@ -332,7 +332,7 @@ class KeywordMatcher:
         self._first_char_flags = _code_point_flags(self._first_chars if self._has_substring and self._first_chars else ())
         self._has_token = any(e.match == "token" for e in keywords.entries)
         self._digests: dict[str, bytes] = {}  # HMACs of candidates seen, for hashed lists
-        self._substring_cache: dict[str, tuple[tuple[int, int, str], ...]] = {}
+        self._substring_cache: dict[str, tuple[tuple[int, int, Entry], ...]] = {}
 
     def _lookup(self, candidate: str) -> list[Entry]:
         if self._key is None:
@@ -358,21 +358,24 @@ class KeywordMatcher:
         differs = [i for i, n in enumerate(names) if n.skel != n.fold]
         if differs:
             clear[differs] &= _fastpath.clear_of([names[i].skel for i in differs], self._prefixes, self._first_char_flags)
-        return [[] if c else self.find(n) for n, c in zip(names, clear.tolist())]
+        return [[] if c else self._find(n) for n, c in zip(names, clear.tolist())]
 
     def find(self, normalized: Normalized) -> list[tuple[Entry, str, int, int, int | None, int | None]]:
         """Matches as (entry, view, first token, last token + 1, char start, char end) within the view."""
-        if self._cannot_match(normalized):
-            return []
+        return [] if self._cannot_match(normalized) else self._find(normalized)
+
+    def _find(self, normalized: Normalized) -> list[tuple[Entry, str, int, int, int | None, int | None]]:
         found = []
         fold = normalized.fold.split()
         # The skel view adds glued token runs; its plain candidates only where it differs from fold.
         skel_differs = normalized.skel != normalized.fold
         for view, tokens, plain in (("fold", fold, True), ("skel", normalized.skel.split() if skel_differs else fold, skel_differs)):
-            for first, last, start, end, candidate in self._candidates(tokens, plain, glue=view == "skel"):
-                for entry in self._lookup(candidate):
-                    if (entry.match == "token") == (start is None):
-                        found.append((entry, view, first, last, start, end))
+            if self._has_token:
+                for first, last, candidate in self._token_runs(tokens, plain, glue=view == "skel"):
+                    found += [(entry, view, first, last, None, None) for entry in self._lookup(candidate) if entry.match == "token"]
+            if plain and self._has_substring:
+                for i, token in enumerate(tokens):
+                    found += [(entry, view, i, i + 1, start, end) for start, end, entry in self._substring_hits(token)]
         return found
 
     def _cannot_match(self, normalized: Normalized) -> bool:
@@ -386,38 +389,39 @@ class KeywordMatcher:
             for view in views
         )
 
-    def _candidates(self, tokens: list[str], plain: bool, glue: bool) -> Iterator[tuple[int, int, int | None, int | None, str]]:
-        """Token runs and grapheme-bounded substrings of tokens in unspaced scripts (``plain``),
-        and token runs glued back together, 'vr.yq' -> 'vryq' (``glue``)."""
-        prefixes = self._prefixes
-        if self._has_token:
-            joiners = ((" ",) if plain else ()) + (("",) if glue else ())
-            starts = range(len(tokens)) if prefixes is None else [i for i, t in enumerate(tokens) if t in prefixes]
-            for i in starts:
-                last = min(i + MAX_TOKENS, len(tokens))
-                for joiner in joiners:
-                    candidate = tokens[i]
-                    for k in range(i + 1, last + 1):
-                        if k > i + 1:
-                            candidate += joiner + tokens[k - 1]
-                        if prefixes is not None and candidate not in prefixes:
-                            break
-                        if k > i + 1 or joiner == " ":
-                            yield i, k, None, None, candidate
-        if plain and self._has_substring:
-            for i, token in enumerate(tokens):
-                for start, end, piece in self._substrings(token):
-                    yield i, i + 1, start, end, piece
+    def _token_runs(self, tokens: list[str], plain: bool, glue: bool) -> list[tuple[int, int, str]]:
+        """(first, last + 1, text) of token runs joined by spaces (``plain``) and glued back
+        together, 'vr.yq' -> 'vryq' (``glue``); plain lists stop a run once it is no key prefix."""
+        prefixes, runs = self._prefixes, []
+        joiners = ((" ",) if plain else ()) + (("",) if glue else ())
+        starts = range(len(tokens)) if prefixes is None else [i for i, t in enumerate(tokens) if t in prefixes]
+        for i in starts:
+            last = min(i + MAX_TOKENS, len(tokens))
+            for joiner in joiners:
+                candidate = tokens[i]
+                for k in range(i + 1, last + 1):
+                    if k > i + 1:
+                        candidate += joiner + tokens[k - 1]
+                    if prefixes is not None and candidate not in prefixes:
+                        break
+                    if k > i + 1 or joiner == " ":
+                        runs.append((i, k, candidate))
+        return runs
 
-    def _substrings(self, token: str) -> tuple[tuple[int, int, str], ...]:
-        """Grapheme-bounded substrings of a token in an unspaced script, as (start, end, text),
-        cut short where no key continues them; cached, as tokens repeat."""
-        found = self._substring_cache.get(token)
-        if found is None:
+    def _substring_hits(self, token: str) -> tuple[tuple[int, int, Entry], ...]:
+        """(start, end, entry) of substring entries found in one token of an unspaced script, at
+        grapheme bounds; cached, as tokens repeat."""
+        hits = self._substring_cache.get(token)
+        if hits is None:
             if len(self._substring_cache) >= _CACHE_SIZE:
                 self._substring_cache.clear()
-            found = self._substring_cache[token] = tuple(self._enumerate_substrings(token))
-        return found
+            hits = self._substring_cache[token] = tuple(
+                (start, end, entry)
+                for start, end, piece in self._enumerate_substrings(token)
+                for entry in self._lookup(piece)
+                if entry.match == "substring"
+            )
+        return hits
 
     def _enumerate_substrings(self, token: str) -> Iterator[tuple[int, int, str]]:
         if token.isascii() or (self._first_chars is not None and self._first_chars.isdisjoint(token)):
