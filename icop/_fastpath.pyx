@@ -266,7 +266,7 @@ def token_sums(list texts, dict values, object compute):
     return out
 
 
-def ngram_sums(list texts, const long long[:] weights, unsigned int seed, int bits, int pad, int max_n,
+def ngram_sums(list texts, const int[:] weights, unsigned int seed, int bits, int pad, int max_n,
                unsigned int prime, unsigned int multiplier):
     """features.ngram_windows summed per text: over each text padded with ``pad`` NULs per side,
     every n-gram (n <= max_n) hashed as h = h * prime + c from ``seed`` (uint32), slot = top

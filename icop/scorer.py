@@ -46,8 +46,9 @@ class BatchScorer:
         self.model = model
         space = model.space
         weights = model.weights.astype(np.int64)
-        self._ngram = weights[space.offsets["ngram"] : space.offsets["skel"]].copy()
-        self._skel = weights[space.offsets["skel"] : space.offsets["subword"]].copy()
+        # Hashed tables are int32 (half the cache footprint of int64); every sum is int64.
+        self._ngram = model.weights[space.offsets["ngram"] : space.offsets["skel"]].astype(np.int32)
+        self._skel = model.weights[space.offsets["skel"] : space.offsets["subword"]].astype(np.int32)
         # Reserved slots (all-padding n-grams) count for nothing, whatever a bundle says.
         self._ngram[space.reserved_slots("ngram")] = 0
         self._skel[space.reserved_slots("skel")] = 0
@@ -135,5 +136,5 @@ def numpy_ngram_sums(texts: list[str], weights: np.ndarray, seed: int, bits: int
     sums = np.zeros(len(texts), dtype=np.int64)
     for n, slots in enumerate(ngram_windows(buffer, seed, bits), 1):
         # slots[j] is the n-gram ending at position j + n - 1; each text's windows are contiguous.
-        sums += np.add.reduceat(weights[slots], np.maximum(starts - (n - 1), 0))
+        sums += np.add.reduceat(weights[slots].astype(np.int64), np.maximum(starts - (n - 1), 0))
     return sums
