@@ -8,7 +8,7 @@ family      features (all values are small non-negative integer counts)
 ngram       hashed character n-grams, n = 1..5, over the ``norm`` view padded with four
             NULs on each side (so beginnings and ends of names are n-grams too)
 skel        the same over the ``skel`` view, only for names whose skel differs from norm
-subword     sentencepiece unigram piece ids of the ``norm`` view
+subword     sentencepiece unigram piece ids of each token of the ``norm`` view (subwords.Subwords)
 keyword     one per keyword entry found (by entry id order of the list)
 category    entries found per keyword category
 obfusc      obfuscation counts from normalisation (clipped at 15)
