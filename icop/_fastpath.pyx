@@ -2,9 +2,11 @@
 """Compiled drivers for the per-name loops of normalisation and scoring (optional: icop runs
 the same code paths in Python when this extension is not built; tests hold both identical).
 
-Nothing here defines a result. Each function walks names and tokens in C and calls back into
-the Python reference (``icop.normalize``, the scorer's per-token functions) for every token it
-has not seen, for the Zawgyi decision, and for every name outside the fast path (ZWSP, bytes).
+No normalisation or matching rule lives here: the functions walk names and tokens in C and call
+back into the Python reference (``icop.normalize``, the scorer's per-token functions) for every
+token they have not seen, for the Zawgyi decision, and for every name outside the fast path
+(ZWSP, bytes). Two small rules are restated for speed, each held equal to its reference by
+tests: the extension split of names with an ASCII tail, and the n-gram hash.
 """
 
 from cpython.dict cimport PyDict_GetItem
@@ -23,7 +25,8 @@ cdef extern from "Python.h":
     int PyUnicode_IS_ASCII(object)
     bint Py_UNICODE_ISSPACE(Py_UCS4)
 
-DEF SEP_LIMIT = 0x20000
+cdef enum:
+    SEP_LIMIT = 0x20000
 cdef unsigned char _separator[SEP_LIMIT]
 cdef int _N_COUNTS = 10
 
@@ -32,6 +35,13 @@ def init_separators(chars):
     """Marks the separator code points (all lie in planes 0-1; see charsets._all_chars)."""
     for ch in chars:
         _separator[ord(ch)] = 1
+
+
+cdef inline str _text_at(list texts, Py_ssize_t i):
+    item = <object>PyList_GET_ITEM(texts, i)
+    if type(item) is not str:
+        raise TypeError(f"item {i} is {type(item).__name__}, not str")
+    return item
 
 
 cdef inline bint _is_separator(Py_UCS4 c) noexcept:
@@ -211,7 +221,7 @@ def clear_of(list texts, set tokens, const unsigned char[:] char_flags):
     out = np.ones(n, dtype=np.bool_)
     cdef unsigned char[:] result = out.view(np.uint8)
     for i in range(n):
-        text = <str>PyList_GET_ITEM(texts, i)
+        text = _text_at(texts, i)
         length = PyUnicode_GET_LENGTH(text)
         clear = True
         start = 0
@@ -240,7 +250,7 @@ def token_sums(list texts, dict values, object compute):
     ends = np.empty(n, dtype=np.intp)
     cdef Py_ssize_t[:] token_ends = ends
     for i in range(n):
-        text = <str>PyList_GET_ITEM(texts, i)
+        text = _text_at(texts, i)
         length = PyUnicode_GET_LENGTH(text)
         start = 0
         for j in range(length + 1):
@@ -280,7 +290,7 @@ def ngram_sums(list texts, const int[:] weights, unsigned int seed, int bits, in
     out = np.zeros(n, dtype=np.int64)
     cdef long long[:] sums = out
     for i in range(n):
-        text = <str>PyList_GET_ITEM(texts, i)
+        text = _text_at(texts, i)
         length = PyUnicode_GET_LENGTH(text)
         padded = length + 2 * pad
         total = 0

@@ -49,6 +49,19 @@ def test_python_paths_give_the_compiled_paths_results(default_model, monkeypatch
     assert compiled.keyword_ids == python.keyword_ids
 
 
+def test_compiled_drivers_refuse_non_text_instead_of_crashing():
+    from icop.compiled import fastpath
+
+    if fastpath is None:
+        pytest.skip("compiled drivers not built")
+    with pytest.raises(TypeError, match="item 1 is NoneType"):
+        fastpath.token_sums(["a", None], {}, lambda tokens: [0] * len(tokens))
+    with pytest.raises(TypeError, match="item 0 is bytes"):
+        fastpath.ngram_sums([b"x"], np.zeros(16, np.int32), 1, 4, 4, 5, 3, 5)
+    with pytest.raises(ValueError, match="needs 65536 weights"):
+        fastpath.ngram_sums(["x"], np.zeros(16, np.int32), 1, 16, 4, 5, 3, 5)
+
+
 def test_batch_size_does_not_change_scores(default_model):
     names = [normalize(r.text) for r in generate(load_config(), 700, 4)]
     scorer = BatchScorer(default_model)
