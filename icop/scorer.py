@@ -1,11 +1,12 @@
 """The vectorised batch scorer: the same integer logits as the training featuriser, faster.
 
-Instead of building a feature matrix, it sums weights directly (notes/performance.md): the
-n-gram slots of a whole batch come from one flat code-point buffer (:func:`features.ngram_windows`)
-and are gathered from the int64 weight table and summed per name with ``np.add.reduceat``;
-subword ids, keyword entries, obfuscation counts and extensions are summed the same way. All
-sums are integer, so the logits equal :meth:`LinearModel.integer_logits` of the featuriser's
-matrix exactly (a parity test holds them together).
+Instead of building a feature matrix, it sums weights directly (notes/performance.md): n-gram
+weights are summed per name by the compiled loop (or, without it, gathered from one flat
+code-point buffer, :func:`features.ngram_windows`, and summed with ``np.add.reduceat``); subword
+weights are summed once per distinct token and then per name; keyword entries, obfuscation
+counts and extensions are added for the names that have them. All sums are integer, so the
+logits equal :meth:`LinearModel.integer_logits` of the featuriser's matrix exactly (parity
+tests hold them together, with and without the compiled drivers).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class BatchScorer:
         self._ext = weights[space.offsets["ext"] : space.offsets["end"]]
         featuriser = model.featuriser(key)
         self._subwords, self._matcher = featuriser.subwords, featuriser.matcher
-        self._token_subword_sums: dict[str, int] = {}
+        self._subword_sums_of_tokenss: dict[str, int] = {}
 
     def score(self, names: Sequence[str | bytes | Normalized]) -> ScoredBatch:
         with gc_paused():
@@ -91,16 +92,16 @@ class BatchScorer:
 
     def _subword_sums(self, texts: list[str]) -> np.ndarray:
         """Per text, the summed weights of its pieces, summed per token (tokens repeat)."""
-        lookup = self._token_subword_sums
+        lookup = self._subword_sums_of_tokenss
         if len(lookup) >= TOKEN_CACHE_SIZE:
             lookup.clear()  # bounded memory; one batch adds at most its own tokens
         if _fastpath is not None:
-            return _fastpath.token_sums(texts, lookup, self._token_subword_sum)
+            return _fastpath.token_sums(texts, lookup, self._subword_sums_of_tokens)
         missing = list({t for text in texts for t in text.split(" ")} - lookup.keys())
-        lookup.update(zip(missing, self._token_subword_sum(missing)))
+        lookup.update(zip(missing, self._subword_sums_of_tokens(missing)))
         return np.array([sum(map(lookup.__getitem__, text.split(" "))) for text in texts], dtype=np.int64)
 
-    def _token_subword_sum(self, tokens: list[str]) -> list[int]:
+    def _subword_sums_of_tokens(self, tokens: list[str]) -> list[int]:
         """The summed piece weights of each token, encoding them all in one call."""
         pieces = self._subwords.processor.encode(tokens)
         lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
