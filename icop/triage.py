@@ -209,7 +209,8 @@ def _score_chunks(todo, model: LinearModel, key, threshold: int, options: Triage
 
     global _WORKER_STATE
     _WORKER_STATE = (model, key, threshold, options)  # inherited by the forked workers
-    with multiprocessing.get_context("fork").Pool(options.workers) as pool:
+    # Workers are forked inside gc_paused(); each re-enables its collector (score() pauses it per batch).
+    with multiprocessing.get_context("fork").Pool(options.workers, initializer=gc.enable) as pool:
         pending: deque = deque()
         for index, chunk in todo:
             pending.append((index, len(chunk), pool.apply_async(_score_in_worker, (chunk,))))
