@@ -427,16 +427,23 @@ class _WorkDir:
         return 0
 
     def resume_point(self) -> int:
-        journal = self.path / "journal.json"
-        if not journal.is_file():
-            return self.start_fresh()
-        state = json.loads(journal.read_text())
-        if state["identity"] != self.identity:
+        """The first chunk to score: after the journal's last entry, or earlier where a part file
+        it lists is missing or unreadable (writes are not synced, so a power cut can tear them)."""
+        try:
+            state = json.loads((self.path / "journal.json").read_text())
+        except (OSError, ValueError):
+            return self.start_fresh()  # no journal, or a torn one: nothing to trust
+        if state.get("identity") != self.identity:
             raise TriageError(f"{self.path}: the interrupted run used other inputs, options or model; rerun without --resume")
+        done = 0
+        while done < state["chunks"] and _readable_parquet(self.path / f"part-{done:06d}.parquet"):
+            done += 1
         for stale in self.path.glob("part-*.parquet"):
-            if int(stale.stem.split("-")[1]) >= state["chunks"]:
-                stale.unlink()  # written after the last journal entry
-        return state["chunks"]
+            if int(stale.stem.split("-")[1]) >= done:
+                stale.unlink()  # written after the last trustworthy journal entry
+        if done < state["chunks"]:
+            self._write_journal(done)
+        return done
 
     def commit_chunk(self, index: int, table: pa.Table) -> None:
         with table_io.atomic_path(self.path / f"part-{index:06d}.parquet") as tmp:
@@ -457,6 +464,14 @@ class _WorkDir:
 
 
 # --------------------------------------------------------------------------- audit
+
+
+def _readable_parquet(path: Path) -> bool:
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException):
+        return False
+    return True
 
 
 def _sha256(path: str) -> str:

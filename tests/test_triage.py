@@ -167,6 +167,32 @@ def test_kill_nine_then_resume_gives_byte_identical_output(tmp_path, names_file)
         assert out.read_bytes() == expected, attempt
 
 
+@pytest.mark.parametrize("damage", ["torn part", "missing part", "torn journal"])
+def test_resume_after_a_power_cut_redoes_damaged_chunks(tmp_path, names_file, monkeypatch, damage):
+    from icop import triage
+
+    base = [str(names_file), "--quiet", "--chunk-size", "500"]
+    run(*base, "-o", str(tmp_path / "clean.csv"))
+    out, work = tmp_path / "cut.csv", tmp_path / "cut.csv.icop-work"
+
+    def power_cut(*args):
+        raise OSError("power cut")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(triage, "_assemble", power_cut)
+        assert run(*base, "-o", str(out)).exit_code != 0
+    assert json.loads((work / "journal.json").read_text())["chunks"] == 12
+    if damage == "torn part":
+        (work / "part-000004.parquet").write_bytes(b"PAR1")
+    elif damage == "missing part":
+        (work / "part-000007.parquet").unlink()
+    else:
+        (work / "journal.json").write_text('{"chunks": 1')
+    result = run(*base, "-o", str(out), "--resume")
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == (tmp_path / "clean.csv").read_bytes()
+
+
 def test_two_workers_give_the_same_bytes(tmp_path, names_file):
     run(str(names_file), "-o", str(tmp_path / "one.csv"), "--quiet", "--chunk-size", "700")
     run(str(names_file), "-o", str(tmp_path / "two.csv"), "--quiet", "--chunk-size", "700", "--workers", "2")
