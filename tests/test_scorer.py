@@ -38,7 +38,9 @@ def test_scorer_equals_training_featuriser_on_100k_names(default_model):
 
 
 def test_python_paths_give_the_compiled_paths_results(default_model, monkeypatch):
-    from icop import keywords, normalize as normalize_module, scorer as scorer_module
+    from icop import keywords
+    from icop import normalize as normalize_module
+    from icop import scorer as scorer_module
 
     names = [r.text for r in generate(load_config(), 5_000, 23)] + _hostile_names(random.Random(9), 1_000)
     compiled = BatchScorer(default_model).score(names)
