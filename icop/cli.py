@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from icop import __version__, keywords, streams
+from icop import __version__, compiled, keywords, streams
 from icop.normalize import normalize
 
 # Offline by default (SAFETY.md rule 7): no dependency may phone home from a CLI process.
@@ -41,7 +41,9 @@ class IcopGroup(click.Group):
 
 
 @click.group(cls=IcopGroup)
-@click.version_option(__version__, prog_name="icop")
+@click.version_option(
+    __version__, prog_name="icop", message=f"%(prog)s, version %(version)s (compiled drivers: {'yes' if compiled.fastpath else 'no'})"
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:

@@ -85,6 +85,12 @@ def test_invalid_list_is_one_clear_error(tmp_path):
     assert f"{bad}:3: unknown language 'zz'" in result.stderr
 
 
+def test_version_says_whether_the_compiled_drivers_run():
+    from icop import compiled
+
+    assert run("--version").output.strip().endswith(f"(compiled drivers: {'yes' if compiled.fastpath else 'no'})")
+
+
 @pytest.mark.parametrize("args", [["--help"], ["triage", "--help"], ["keywords", "scan", "--help"], ["--version"]])
 def test_help_and_version_exit_zero(args):
     result = run(*args)
