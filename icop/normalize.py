@@ -482,7 +482,7 @@ def _skel(text: str) -> tuple[str, Obfuscation]:
             mixed = 1
             text, confusable = _map_confusables(text, letters)
     text, leet = _deleet(text)
-    squeezed_text = _SQUEEZE_RE.sub(r"\1", text)
+    squeezed_text = _SQUEEZE_RE.sub(r"\1", text) if _SQUEEZE_RE.search(text) else text
     squeezed = len(text) - len(squeezed_text)
     if not (leet or confusable or squeezed or mixed):
         return squeezed_text, NO_OBFUSCATION
