@@ -41,12 +41,10 @@ def main() -> None:
         names = Path(tmp, "names.txt")
         names.write_text("\n".join(texts) + "\n", encoding="utf-8")
         _, end_to_end = timed(triage.run, [str(names)], str(Path(tmp, "out.csv")), model, "bench", triage.TriageOptions())
-        _, again = timed(triage.run, [str(names)], str(Path(tmp, "out.csv")), model, "bench", triage.TriageOptions())
     rate = args.n / end_to_end
     print(f"names: {args.n:,} (synthetic default corpus); compiled drivers: {'yes' if _fastpath else 'no (Python paths)'}")
     print(f"peak RSS so far {peak_rss_mb():,.0f} MB")
     print(f"icop triage end to end: {rate:,.0f} names/s ({end_to_end:.1f} s; caches start empty)")
-    print(f"icop triage, the same names again: {args.n / again:,.0f} names/s (normalisation and keyword caches warm)")
 
     sample = [normalize(t) for t in texts[:200_000]]
     scorer = BatchScorer(model)
