@@ -162,7 +162,7 @@ def test_batch_driver_equals_the_reference_on_golden_and_synthetic_names():
     assert normalize_batch(names) == reference
 
 
-@pytest.mark.skipif(not (shutil.which(sysconfig.get_config_var("CC").split()[0]) or shutil.which("cc")), reason="no C compiler")
+@pytest.mark.skipif(not shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]), reason="no C compiler")
 def test_compiled_driver_is_built_where_a_compiler_exists():
     assert normalize_module._batch_driver is not None, "icop/_fastpath.pyx was not compiled; reinstall with `pip install -e .`"
 
