@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -276,7 +277,7 @@ def _counts(parts: list[Path]) -> tuple[int, int, int]:
         table = pq.read_table(part, columns=["decision", "keyword_ids"])
         names += table.num_rows
         flagged += int(np.asarray(table.column("decision")).sum())
-        keyword_names += sum(1 for ids in table.column("keyword_ids").to_pylist() if ids)
+        keyword_names += pc.sum(pc.greater(pc.utf8_length(table.column("keyword_ids")), 0)).as_py() or 0
     return names, flagged, keyword_names
 
 
