@@ -64,10 +64,10 @@ class BatchScorer:
 
     def score(self, names: Sequence[str | bytes | Normalized]) -> ScoredBatch:
         with gc_paused():
-            pending = [i for i, n in enumerate(names) if not isinstance(n, Normalized)]
-            normalized = list(names)
-            for i, n in zip(pending, normalize_batch([names[i] for i in pending])):
-                normalized[i] = n
+            if any(isinstance(n, Normalized) for n in names):
+                normalized = [n if isinstance(n, Normalized) else normalize_batch([n])[0] for n in names]
+            else:
+                normalized = normalize_batch(names)
             logits, keyword_ids = self.integer_logits(normalized)
         return ScoredBatch(logits, self.model.probabilities(logits), keyword_ids)
 
@@ -76,12 +76,13 @@ class BatchScorer:
         total = np.full(len(names), np.int64(self.model.intercept))
         if not names:
             return total, []
-        total += _ngram_sums([n.norm for n in names], self._ngram, space.hash_seed, space.ngram_bits)
+        norms = [n.norm for n in names]
+        total += _ngram_sums(norms, self._ngram, space.hash_seed, space.ngram_bits)
         skel_rows = [i for i, n in enumerate(names) if n.skel != n.norm]
         if skel_rows:
             total[skel_rows] += _ngram_sums([names[i].skel for i in skel_rows], self._skel, space.hash_seed, space.skel_bits)
         if self._subwords is not None and self._subword.size:
-            total += self._subword_sums([n.norm for n in names])
+            total += self._subword_sums(norms)
         keyword_ids = self._keyword_sums(names, total)
         obfuscated = [i for i, n in enumerate(names) if n.obfuscation != NO_OBFUSCATION]
         if obfuscated:
@@ -103,7 +104,7 @@ class BatchScorer:
 
     def _subword_sums_of_tokens(self, tokens: list[str]) -> list[int]:
         """The summed piece weights of each token, encoding them all in one call."""
-        pieces = self._subwords.processor.encode(tokens)
+        pieces = self._subwords.encode_tokens(tokens)
         lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
         ids = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(lengths.sum()))
         totals = np.concatenate([[0], np.cumsum(self._subword[ids])])

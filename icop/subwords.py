@@ -81,6 +81,10 @@ class Subwords:
             ids = self._cache[token] = self.processor.encode(token)
         return ids
 
+    def encode_tokens(self, tokens: list[str]) -> list[list[int]]:
+        """Piece ids of each token, in one call (for a batch of tokens not seen before)."""
+        return self.processor.encode(tokens)
+
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         return [[i for token in text.split(" ") for i in self.token_ids(token)] for text in texts]
 
