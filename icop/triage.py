@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
 from icop import __version__, compiled, streams
@@ -53,6 +54,8 @@ RESULT_SCHEMA = pa.schema(
         ("keyword_ids", pa.string()),
     ]
 )
+#: Chunk files are Arrow IPC (Feather v2), zstd: scratch space, written and read back fast.
+PART_SUFFIX = ".arrow"
 OUTPUT_COLUMNS = ("source", "line", "id", "name", "probability", "logit", "decision", "keyword_ids", "rank")
 
 
@@ -274,7 +277,7 @@ def _shown_name(text: str, key: bytes | None) -> str:
 def _counts(parts: list[Path]) -> tuple[int, int, int]:
     names = flagged = keyword_names = 0
     for part in parts:
-        table = pq.read_table(part, columns=["decision", "keyword_ids"])
+        table = _read_part(part, ["decision", "keyword_ids"])
         names += table.num_rows
         flagged += int(np.asarray(table.column("decision")).sum())
         keyword_names += pc.sum(pc.greater(pc.utf8_length(table.column("keyword_ids")), 0)).as_py() or 0
@@ -283,7 +286,7 @@ def _counts(parts: list[Path]) -> tuple[int, int, int]:
 
 def _ranks(parts: list[Path]) -> np.ndarray:
     """Rank 1 = highest logit; ties keep input order. One int64 per name in memory."""
-    logits = np.concatenate([np.asarray(pq.read_table(p, columns=["logit"]).column("logit")) for p in parts]) if parts else np.array([], np.int64)
+    logits = np.concatenate([np.asarray(_read_part(p, ["logit"]).column("logit")) for p in parts]) if parts else np.array([], np.int64)
     order = np.argsort(-logits, kind="stable")
     ranks = np.empty_like(order)
     ranks[order] = np.arange(1, order.size + 1)
@@ -302,7 +305,7 @@ def _assemble(parts: list[Path], output: str, fmt: str, options: TriageOptions) 
 def _ranked_parts(parts: list[Path], ranks: np.ndarray) -> Iterator[pa.Table]:
     start = 0
     for part in parts:
-        table = pq.read_table(part)
+        table = _read_part(part)
         table = table.append_column("rank", pa.array(ranks[start : start + table.num_rows], pa.int64()))
         start += table.num_rows
         yield table.select(list(OUTPUT_COLUMNS))
@@ -365,7 +368,7 @@ def _write_groups(parts: list[Path], output: str, fmt: str) -> str:
     """Groups ranked by noisy-OR (1 - prod(1 - p)), with max, mean and flagged count."""
     stats: dict[str, list] = {}
     for part in parts:
-        table = pq.read_table(part, columns=["group", "probability", "decision"])
+        table = _read_part(part, ["group", "probability", "decision"])
         for group, p, flagged in zip(*(table.column(c).to_pylist() for c in ("group", "probability", "decision"))):
             s = stats.setdefault("" if group is None else group, [0, 0.0, 0.0, 0, 0.0])  # n, max, sum, flagged, log(1-p)
             s[0] += 1
@@ -437,9 +440,9 @@ class _WorkDir:
         if state.get("identity") != self.identity:
             raise TriageError(f"{self.path}: the interrupted run used other inputs, options or model; rerun without --resume")
         done = 0
-        while done < state["chunks"] and _readable_parquet(self.path / f"part-{done:06d}.parquet"):
+        while done < state["chunks"] and _readable_part(self._part(done)):
             done += 1
-        for stale in self.path.glob("part-*.parquet"):
+        for stale in self.path.glob("part-*" + PART_SUFFIX):
             if int(stale.stem.split("-")[1]) >= done:
                 stale.unlink()  # written after the last trustworthy journal entry
         if done < state["chunks"]:
@@ -447,12 +450,15 @@ class _WorkDir:
         return done
 
     def commit_chunk(self, index: int, table: pa.Table) -> None:
-        with table_io.atomic_path(self.path / f"part-{index:06d}.parquet") as tmp:
-            pq.write_table(table, tmp, compression="zstd")
+        with table_io.atomic_path(self._part(index)) as tmp:
+            feather.write_feather(table, tmp, compression="zstd")
         self._write_journal(index + 1)
 
     def parts(self) -> list[Path]:
-        return sorted(self.path.glob("part-*.parquet"))
+        return sorted(self.path.glob("part-*" + PART_SUFFIX))
+
+    def _part(self, index: int) -> Path:
+        return self.path / f"part-{index:06d}{PART_SUFFIX}"
 
     def finish(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
@@ -467,12 +473,16 @@ class _WorkDir:
 # --------------------------------------------------------------------------- audit
 
 
-def _readable_parquet(path: Path) -> bool:
+def _readable_part(path: Path) -> bool:
     try:
-        pq.read_metadata(path)
+        with pa.ipc.open_file(path) as reader:
+            return reader.schema.equals(RESULT_SCHEMA)
     except (OSError, pa.ArrowException):
         return False
-    return True
+
+
+def _read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
+    return feather.read_table(path, columns=columns, memory_map=False)
 
 
 def _sha256(path: str) -> str:

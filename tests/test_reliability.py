@@ -137,13 +137,11 @@ def test_a_pickle_in_a_bundle_is_refused_not_run(tmp_path, trained_bundle):
 
 
 def test_disk_full_during_triage_leaves_no_output_and_can_resume(tmp_path, monkeypatch):
-    import pyarrow.parquet as pq
-
     from icop import triage
 
     names = tmp_path / "n.txt"
     names.write_text("\n".join(f"holiday video {i}.mp4" for i in range(2500)) + "\n")
-    real_write = pq.write_table
+    real_write = triage.feather.write_feather
     calls = {"n": 0}
 
     def full_disk(*args, **kwargs):
@@ -152,13 +150,13 @@ def test_disk_full_during_triage_leaves_no_output_and_can_resume(tmp_path, monke
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(*args, **kwargs)
 
-    monkeypatch.setattr(triage.pq, "write_table", full_disk)
+    monkeypatch.setattr(triage.feather, "write_feather", full_disk)
     out = tmp_path / "o.csv"
     args = ["triage", str(names), "--model", str(MODEL), "-o", str(out), "--chunk-size", "500", "--quiet"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1 and "No space left on device" in result.stderr
     assert not out.exists() and names.read_text().count("\n") == 2500
-    monkeypatch.setattr(triage.pq, "write_table", real_write)
+    monkeypatch.setattr(triage.feather, "write_feather", real_write)
     assert CliRunner().invoke(cli, [*args, "--resume"]).exit_code == 0
     clean = tmp_path / "clean.csv"
     CliRunner().invoke(cli, [*args[:4], "-o", str(clean), "--chunk-size", "500", "--quiet"])

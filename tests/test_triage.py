@@ -183,9 +183,9 @@ def test_resume_after_a_power_cut_redoes_damaged_chunks(tmp_path, names_file, mo
         assert run(*base, "-o", str(out)).exit_code != 0
     assert json.loads((work / "journal.json").read_text())["chunks"] == 12
     if damage == "torn part":
-        (work / "part-000004.parquet").write_bytes(b"PAR1")
+        (work / "part-000004.arrow").write_bytes(b"ARROW1")
     elif damage == "missing part":
-        (work / "part-000007.parquet").unlink()
+        (work / "part-000007.arrow").unlink()
     else:
         (work / "journal.json").write_text('{"chunks": 1')
     result = run(*base, "-o", str(out), "--resume")
