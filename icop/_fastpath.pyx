@@ -243,37 +243,43 @@ def token_sums(list texts, dict values, object compute):
     """For each text, the sum of ``values[token]`` over its tokens (split at U+0020, as
     ``str.split(" ")``). Tokens missing from ``values`` are computed in one call,
     ``compute(list_of_tokens) -> list_of_ints``, and stored in ``values``."""
-    cdef Py_ssize_t i, j, k = 0, start, length, n = PyList_GET_SIZE(texts)
-    cdef long long total
-    cdef PyObject* hit
-    tokens, missing = [], {}
-    ends = np.empty(n, dtype=np.intp)
-    cdef Py_ssize_t[:] token_ends = ends
-    for i in range(n):
-        text = _text_at(texts, i)
-        length = PyUnicode_GET_LENGTH(text)
-        start = 0
-        for j in range(length + 1):
-            if j < length and PyUnicode_READ_CHAR(text, j) != 32:
-                continue
-            token = PyUnicode_Substring(text, start, j)
-            tokens.append(token)
-            if PyDict_GetItem(values, token) is NULL:
-                missing[token] = None
-            start = j + 1
-        token_ends[i] = len(tokens)
-    if missing:
-        new = list(missing)
-        values.update(zip(new, compute(new)))
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(texts)
+    cdef bint complete
     out = np.zeros(n, dtype=np.int64)
     cdef long long[:] sums = out
+    missing, incomplete = {}, []
     for i in range(n):
-        total = 0
-        while k < token_ends[i]:
-            total += <long long><object>PyDict_GetItem(values, <object>PyList_GET_ITEM(tokens, k))
-            k += 1
-        sums[i] = total
+        complete = _sum_known(_text_at(texts, i), values, missing, &sums[i])
+        if not complete:
+            incomplete.append(i)
+    if not missing:
+        return out
+    new = list(missing)
+    values.update(zip(new, compute(new)))
+    for i in incomplete:
+        _sum_known(<str>PyList_GET_ITEM(texts, i), values, missing, &sums[i])
     return out
+
+
+cdef bint _sum_known(str text, dict values, dict missing, long long* total) except -1:
+    """Sets ``total`` to the summed values of the text's tokens; False (and the unknown tokens
+    put in ``missing``) when some token has no value yet."""
+    cdef Py_ssize_t j, start = 0, length = PyUnicode_GET_LENGTH(text)
+    cdef PyObject* hit
+    cdef bint complete = True
+    total[0] = 0
+    for j in range(length + 1):
+        if j < length and PyUnicode_READ_CHAR(text, j) != 32:
+            continue
+        token = PyUnicode_Substring(text, start, j)
+        hit = PyDict_GetItem(values, token)
+        if hit is NULL:
+            missing[token] = None
+            complete = False
+        else:
+            total[0] += <long long><object>hit
+        start = j + 1
+    return complete
 
 
 def ngram_sums(list texts, const int[:] weights, unsigned int seed, int bits, int pad, int max_n,
