@@ -350,15 +350,19 @@ class KeywordMatcher:
         found = self.find(normalized)
         return self._locate(raw, found) if found else []
 
-    def find_batch(self, names: Sequence[Normalized]) -> list[list[tuple[Entry, str, int, int, int | None, int | None]]]:
-        """:meth:`find` for each name; most names are ruled out together by one compiled test."""
+    def find_batch(self, names: Sequence[Normalized]) -> list[Sequence[tuple[Entry, str, int, int, int | None, int | None]]]:
+        """:meth:`find` for each name (an empty tuple where nothing is found); most names are ruled
+        out together by one compiled test."""
         if self._prefixes is None or _fastpath is None:
             return [self.find(n) for n in names]
         clear = _fastpath.clear_of([n.fold for n in names], self._prefixes, self._first_char_flags)
         differs = [i for i, n in enumerate(names) if n.skel != n.fold]
         if differs:
             clear[differs] &= _fastpath.clear_of([names[i].skel for i in differs], self._prefixes, self._first_char_flags)
-        return [[] if c else self._find(n) for n, c in zip(names, clear.tolist())]
+        found: list = [()] * len(names)
+        for i in np.flatnonzero(~clear).tolist():
+            found[i] = self._find(names[i])
+        return found
 
     def find(self, normalized: Normalized) -> list[tuple[Entry, str, int, int, int | None, int | None]]:
         """Matches as (entry, view, first token, last token + 1, char start, char end) within the view."""
@@ -369,13 +373,16 @@ class KeywordMatcher:
         fold = normalized.fold.split()
         # The skel view adds glued token runs; its plain candidates only where it differs from fold.
         skel_differs = normalized.skel != normalized.fold
-        for view, tokens, plain in (("fold", fold, True), ("skel", normalized.skel.split() if skel_differs else fold, skel_differs)):
+        views = (("fold", normalized.fold, fold, True), ("skel", normalized.skel, normalized.skel.split() if skel_differs else fold, skel_differs))
+        for view, text, tokens, plain in views:
             if self._has_token:
                 for first, last, candidate in self._token_runs(tokens, plain, glue=view == "skel"):
-                    found += [(entry, view, first, last, None, None) for entry in self._lookup(candidate) if entry.match == "token"]
-            if plain and self._has_substring:
+                    if entries := self._lookup(candidate):
+                        found += [(entry, view, first, last, None, None) for entry in entries if entry.match == "token"]
+            if plain and self._has_substring and (self._first_chars is None or not self._first_chars.isdisjoint(text)):
                 for i, token in enumerate(tokens):
-                    found += [(entry, view, i, i + 1, start, end) for start, end, entry in self._substring_hits(token)]
+                    if hits := self._substring_hits(token):
+                        found += [(entry, view, i, i + 1, start, end) for start, end, entry in hits]
         return found
 
     def _cannot_match(self, normalized: Normalized) -> bool:

@@ -115,12 +115,11 @@ class BatchScorer:
         found_ids: list[tuple[str, ...]] = [()] * len(names)
         if self._matcher is None:
             return found_ids
-        matches = self._matcher.find_batch(names)
-        for i in [i for i, m in enumerate(matches) if m]:
-            found = {entry.id: entry.category for entry, *_ in matches[i]}
-            total[i] += sum(self._keyword.get(e, 0) for e in found)
-            total[i] += sum(self._category.get(c, 0) for c in found.values())
-            found_ids[i] = tuple(sorted(found))
+        for i, matches in enumerate(self._matcher.find_batch(names)):
+            if matches:
+                found = {entry.id: entry.category for entry, *_ in matches}
+                total[i] += sum([self._keyword.get(e, 0) for e in found]) + sum([self._category.get(c, 0) for c in found.values()])
+                found_ids[i] = tuple(sorted(found))
         return found_ids
 
 
