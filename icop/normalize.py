@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from math import exp
 from typing import NamedTuple
 
@@ -286,12 +287,22 @@ def _zawgyi_probability(texts: list[str]) -> float:
     return 1 / (1 + exp(-total)) if total < 0 else exp(total) / (1 + exp(total))
 
 
+#: The detector is a Markov chain over character pairs; its public API returns only the final
+#: probability, so its pair scores are summed here from its own tables: each character's state
+#: exactly as the detector's ``_state`` gives it (0 for all others), and its parameter array.
+_ZAWGYI_STATES = {ch: _zawgyi_detector._state(ch) for ch in _zawgyi_detector._chars}
+_ZAWGYI_SIZE = len(_zawgyi_detector._chars) + 1
+_ZAWGYI_PARAMS = _zawgyi_detector._params
+
+
 @lru_cache(maxsize=1 << 16)
 def _zawgyi_log_odds(text: str) -> float:
+    """Minus the sum of the detector's pair scores (NaN pairs, between foreign characters, skipped)."""
     if not charsets.FAMILY_PATTERNS["myanmar"].search(text):
         return 0.0
-    # The detector's public API returns only the final probability; its pair scores are summed here.
-    return -sum(x for x in _zawgyi_detector._llrs(text) if x == x)
+    states = [0, *map(_ZAWGYI_STATES.get, text, repeat(0)), 0]
+    pairs = [_ZAWGYI_PARAMS[a * _ZAWGYI_SIZE + b] for a, b in zip(states, states[1:])]
+    return -sum([x for x in pairs if x == x])
 
 
 @lru_cache(maxsize=1 << 16)

@@ -84,6 +84,16 @@ def test_summed_zawgyi_log_odds_equal_the_detector_on_the_whole_name(text):
     assert normalize(text).zawgyi_probability == pytest.approx(_zawgyi_detector.get_zawgyi_probability(text), rel=1e-9)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from("\u1000\u1031\u103b\u1039\u1014\u1019\u102c\u1037\u104e\u1040\u1090ab1 "), max_size=30))
+def test_zawgyi_pair_scores_equal_the_detectors_own(text):
+    from math import isnan
+
+    has_myanmar = any("\u1000" <= c <= "\u109f" for c in text)
+    expected = -sum(x for x in _zawgyi_detector._llrs(text) if not isnan(x)) if has_myanmar else 0.0
+    assert normalize_module._zawgyi_log_odds.__wrapped__(text) == expected
+
+
 def test_leet_spares_years_resolutions_and_codecs():
     n = normalize("W1ll.2019.1080p.x264.h265.mp3.s01e02")
     assert n.skel == "will 2019 1080p x264 h265 mp3 s01e02"
