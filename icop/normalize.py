@@ -413,14 +413,15 @@ def _script_repairs(text: str) -> str:
     Vietnamese patterns match only their own script, so they are their own test)."""
     if text.isascii():
         return text
-    if _THAI_NEEDS_REPAIR_RE.search(text):
-        text = thai_normalize(text)
-    if "\u0ecd\u0eb2" in text:
-        text = text.replace("\u0ecd\u0eb2", "\u0eb3")
-    if _FAMILY["khmer"].search(text):
-        text = "".join([_khmer_syllable(syllable) for syllable in _KHMER_SYLLABLE_RE.split(text)])
-    if _FAMILY["cjk"].search(text) and not _KANA_RE.search(text):
-        text = _t2s.convert(text)  # Han folding; a token with kana is Japanese and keeps its kanji
+    if max(text) >= "\u0e00":  # Thai, Lao, Khmer and the CJK family all lie above U+0E00
+        if _THAI_NEEDS_REPAIR_RE.search(text):
+            text = thai_normalize(text)
+        if "\u0ecd\u0eb2" in text:
+            text = text.replace("\u0ecd\u0eb2", "\u0eb3")
+        if _FAMILY["khmer"].search(text):
+            text = "".join([_khmer_syllable(syllable) for syllable in _KHMER_SYLLABLE_RE.split(text)])
+        if _FAMILY["cjk"].search(text) and not _KANA_RE.search(text):
+            text = _t2s.convert(text)  # Han folding; a token with kana is Japanese and keeps its kanji
     return _vietnamese_old_tone_placement(text)
 
 
@@ -446,8 +447,11 @@ _FAMILY = charsets.FAMILY_PATTERNS
 _KANA_RE = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
 
 
+_NATIVE_DIGIT_RE = re.compile(charsets.char_class([*charsets.DIGIT_TABLE, ord(charsets.MYANMAR_ZERO)]))
+
+
 def _ascii_digits(text: str) -> tuple[str, int]:
-    if text.isascii():
+    if text.isascii() or not _NATIVE_DIGIT_RE.search(text):
         return text, 0
     converted = text
     if charsets.MYANMAR_ZERO in converted:
@@ -470,15 +474,35 @@ def _vietnamese_tone_map() -> dict[str, str]:
 
 _VI_TONE_MAP = _vietnamese_tone_map()
 _VI_TONE_RE = regex.compile(r"(?<![qg])(?:" + "|".join(_VI_TONE_MAP) + r")(?!\p{L})")
+#: The toned vowels that end the patterns above: text without any of them cannot match.
+_VI_TONED_VOWEL_RE = re.compile(charsets.char_class(ord(k[-1]) for k in _VI_TONE_MAP))
 
 
 def _vietnamese_old_tone_placement(text: str) -> str:
+    if not _VI_TONED_VOWEL_RE.search(text):
+        return text
     return _VI_TONE_RE.sub(lambda m: _VI_TONE_MAP[m.group()], text)
 
 
+def _foldable_points() -> list[int]:
+    """Code points ``_fold`` can act on: the combining marks it strips, every character whose
+    canonical decomposition holds one, and the fold table's own characters."""
+    decomposing = (cp for cp in range(0xC0, 0x20000) if not unicodedata.is_normalized("NFD", chr(cp)))
+    marked = [cp for cp in decomposing if any("\u0300" <= c <= "\u036f" for c in unicodedata.normalize("NFD", chr(cp)))]
+    return [*range(0x300, 0x370), *marked, *_FOLD_TABLE]
+
+
+#: Text in NFC without any of these characters is its own fold (one scan instead of four passes).
+_FOLDABLE_RE = re.compile(charsets.char_class(_foldable_points()))
+
+
 def _fold(text: str) -> str:
-    if text.isascii():
+    if text.isascii() or (not _FOLDABLE_RE.search(text) and unicodedata.is_normalized("NFC", text)):
         return text
+    return _strip_latin_marks(text)
+
+
+def _strip_latin_marks(text: str) -> str:
     stripped = _LATIN_MARK_RE.sub("", unicodedata.normalize("NFD", text))
     folded = unicodedata.normalize("NFC", stripped).translate(_FOLD_TABLE)
     return text if folded == text else folded  # one object for equal views: cheaper downstream
@@ -516,8 +540,8 @@ def _deleet(text: str) -> tuple[str, int]:
     """Leet only inside mostly-alphabetic Latin words, so years, '1080p' and 'x264' survive."""
     if not _LEET_INTERIOR_RE.search(text):
         return text, 0
-    letters = sum(c.isalpha() for c in text)
-    if letters < 2 or letters < sum(c.isdigit() for c in text):
+    letters = sum(map(str.isalpha, text))
+    if letters < 2 or letters < sum(map(str.isdigit, text)):
         return text, 0
     count = 0
 

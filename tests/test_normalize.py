@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from icop import charsets, spec, synth
 from icop import normalize as normalize_module
-from icop import spec, synth
 from icop.normalize import (
     _zawgyi_detector,
     aligned_tokens,
@@ -190,6 +190,20 @@ def test_thai_repairs_are_skipped_only_when_pythainlp_would_change_nothing(text)
 
     if not _THAI_NEEDS_REPAIR_RE.search(text):
         assert thai_normalize(text) == text
+
+
+MIXED = st.text(st.one_of(st.characters(max_codepoint=0x20000), st.sampled_from("aeouyđёøạàảãá\u0300\u0301\u0323\u0e48\u17d2\u1040\u0661")), max_size=12)
+
+
+@settings(max_examples=3000, suppress_health_check=list(HealthCheck), deadline=None)
+@given(MIXED)
+def test_prechecks_skip_steps_only_where_they_would_change_nothing(text):
+    from icop.normalize import _VI_TONE_MAP, _VI_TONE_RE, _ascii_digits, _fold, _strip_latin_marks, _vietnamese_old_tone_placement
+
+    assert _fold(text) == _strip_latin_marks(text)
+    assert _vietnamese_old_tone_placement(text) == _VI_TONE_RE.sub(lambda m: _VI_TONE_MAP[m.group()], text)
+    if charsets.MYANMAR_ZERO not in text:
+        assert _ascii_digits(text)[0] == text.translate(charsets.DIGIT_TABLE)
 
 
 @settings(max_examples=3000, suppress_health_check=list(HealthCheck), deadline=None)
