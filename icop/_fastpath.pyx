@@ -11,6 +11,7 @@ tests: the extension split of names with an ASCII tail, and the n-gram hash.
 
 from cpython.dict cimport PyDict_GetItem
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject, PyTypeObject, Py_INCREF
 from cpython.tuple cimport PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_Substring
@@ -282,28 +283,42 @@ cdef bint _sum_known(str text, dict values, dict missing, long long* total) exce
     return complete
 
 
-def ngram_sums(list texts, const int[:] weights, unsigned int seed, int bits, int pad, int max_n,
+def ngram_sums(list texts, const int[::1] weights, unsigned int seed, int bits, int pad, int max_n,
                unsigned int prime, unsigned int multiplier):
     """features.ngram_windows summed per text: over each text padded with ``pad`` NULs per side,
     every n-gram (n <= max_n) hashed as h = h * prime + c from ``seed`` (uint32), slot = top
     ``bits`` bits of h * multiplier, its weight added (all-NUL n-grams have weight 0)."""
-    cdef Py_ssize_t i, s, k, length, padded, n = PyList_GET_SIZE(texts)
+    cdef Py_ssize_t i, s, k, end, length, padded, n = PyList_GET_SIZE(texts), capacity = 0
     cdef unsigned int h
     cdef long long total
     cdef int shift = 32 - bits
+    cdef unsigned int* chars = NULL
     if not 0 < bits <= 32 or weights.shape[0] < (1 << bits):
         raise ValueError(f"a {bits}-bit hash needs {1 << bits} weights, got {weights.shape[0]}")
     out = np.zeros(n, dtype=np.int64)
     cdef long long[:] sums = out
-    for i in range(n):
-        text = _text_at(texts, i)
-        length = PyUnicode_GET_LENGTH(text)
-        padded = length + 2 * pad
-        total = 0
-        for s in range(padded):
-            h = seed
-            for k in range(s, min(s + max_n, padded)):
-                h = h * prime + (PyUnicode_READ_CHAR(text, k - pad) if pad <= k < pad + length else 0)
-                total += weights[(h * multiplier) >> shift]
-        sums[i] = total
+    try:
+        for i in range(n):
+            text = _text_at(texts, i)
+            length = PyUnicode_GET_LENGTH(text)
+            padded = length + 2 * pad
+            if padded > capacity:
+                capacity = max(2 * capacity, padded, 256)
+                PyMem_Free(chars)
+                chars = <unsigned int*>PyMem_Malloc(capacity * sizeof(unsigned int))
+                if chars == NULL:
+                    raise MemoryError()
+            # The padded code points, read once (each is part of up to max_n windows).
+            for k in range(padded):
+                chars[k] = PyUnicode_READ_CHAR(text, k - pad) if pad <= k < pad + length else 0
+            total = 0
+            for s in range(padded):
+                h = seed
+                end = min(s + max_n, padded)
+                for k in range(s, end):
+                    h = h * prime + chars[k]
+                    total += weights[(h * multiplier) >> shift]
+            sums[i] = total
+    finally:
+        PyMem_Free(chars)
     return out
