@@ -13,7 +13,7 @@ from cpython.dict cimport PyDict_GetItem
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject, PyTypeObject, Py_INCREF
-from cpython.tuple cimport PyTuple_SET_ITEM
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_Substring
 
 import numpy as np
@@ -96,6 +96,7 @@ cdef class NameNormalizer:
         cdef long counts[10]
         cdef bint any_counts = False, maybe_myanmar = False, convert = False
         cdef PyObject* hit
+        cdef tuple result
         stem, ext = self._split_extension(text)
         n = PyUnicode_GET_LENGTH(stem)
         raw_tokens = []
@@ -126,16 +127,18 @@ cdef class NameNormalizer:
                     skels.append(token)
                 continue
             hit = PyDict_GetItem(cache, token)
-            result = <object>hit if hit is not NULL else self.token(token, convert)
-            norm = result[0]
+            result = <tuple>hit if hit is not NULL else self.token(token, convert)
+            norm = <object>PyTuple_GET_ITEM(result, 0)
             if norm:
-                if folds is None and not (result[1] is norm and result[2] is norm):
+                fold = <object>PyTuple_GET_ITEM(result, 1)
+                skel = <object>PyTuple_GET_ITEM(result, 2)
+                if folds is None and not (fold is norm and skel is norm):
                     folds, skels = list(norms), list(norms)
                 norms.append(norm)
                 if folds is not None:
-                    folds.append(result[1])
-                    skels.append(result[2])
-            tally = result[3]
+                    folds.append(fold)
+                    skels.append(skel)
+            tally = <object>PyTuple_GET_ITEM(result, 3)
             if tally is not self.no_obfuscation:
                 any_counts = True
                 for k in range(_N_COUNTS):
