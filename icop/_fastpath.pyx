@@ -13,7 +13,7 @@ from cpython.dict cimport PyDict_GetItem
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject, PyTypeObject, Py_INCREF
-from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_SET_ITEM
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_Substring
 
 import numpy as np
@@ -216,31 +216,91 @@ cdef bint _may_have_spaced_letters(str text) noexcept:
     return False
 
 
-def clear_of(list texts, set tokens, const unsigned char[:] char_flags):
-    """For each text, whether none of its whitespace-separated tokens (as ``str.split()``) is in
-    ``tokens`` and none of its characters is flagged in ``char_flags`` (indexed by code point)."""
-    cdef Py_ssize_t i, j, start, length, n = PyList_GET_SIZE(texts), limit = char_flags.shape[0]
-    cdef Py_UCS4 c
-    cdef bint clear
-    out = np.ones(n, dtype=np.bool_)
-    cdef unsigned char[:] result = out.view(np.uint8)
+cdef enum:
+    PREFIX_TOKEN = 1  # a token of the view is a key prefix
+    SUBSTRING_WORK = 2  # a token with a flagged character has substring hits, or none known yet
+
+
+def token_run_hits(list folds, list skels, set prefixes, dict keys, int max_tokens, const unsigned char[:] start_flags,
+                   const unsigned char[:] char_flags, dict substring_hits):
+    """For each name (its fold and skel views), the token runs of
+    ``keywords.KeywordMatcher._token_runs`` that are keys, as (fold runs, skel runs); None where
+    there is nothing to find: no run is a key, and every token with a character flagged in
+    ``char_flags`` is known (in ``substring_hits``) to have no substring hit.
+    ``start_flags`` flags the first characters of the keys (a token starting otherwise is no prefix)."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(folds), max_length = max(map(len, prefixes), default=0)
+    cdef int fold_scan, skel_scan = 0
+    out = [None] * n
     for i in range(n):
-        text = _text_at(texts, i)
-        length = PyUnicode_GET_LENGTH(text)
-        clear = True
-        start = 0
-        for j in range(length + 1):
-            c = PyUnicode_READ_CHAR(text, j) if j < length else 32
-            if c < limit and char_flags[c]:
-                clear = False
-                break
-            if Py_UNICODE_ISSPACE(c):
-                if j > start and PyUnicode_Substring(text, start, j) in tokens:
-                    clear = False
-                    break
-                start = j + 1
-        result[i] = clear
+        fold, skel = _text_at(folds, i), _text_at(skels, i)
+        same = skel == fold
+        fold_scan = _scan(fold, prefixes, start_flags, max_length, char_flags, substring_hits)
+        fold_tokens = fold.split() if fold_scan & PREFIX_TOKEN else []
+        fold_runs = _run_hits(fold_tokens, prefixes, keys, max_tokens, True, False)
+        if same:
+            skel_runs = _run_hits(fold_tokens, prefixes, keys, max_tokens, False, True)
+        else:
+            skel_scan = _scan(skel, prefixes, start_flags, max_length, char_flags, substring_hits)
+            skel_runs = _run_hits(skel.split() if skel_scan & PREFIX_TOKEN else [], prefixes, keys, max_tokens, True, True)
+        if fold_runs or skel_runs or (fold_scan & SUBSTRING_WORK) or (not same and skel_scan & SUBSTRING_WORK):
+            out[i] = (fold_runs, skel_runs)
     return out
+
+
+cdef int _scan(str text, set prefixes, const unsigned char[:] start_flags, Py_ssize_t max_length,
+               const unsigned char[:] char_flags, dict substring_hits) except -1:
+    """PREFIX_TOKEN and SUBSTRING_WORK of the whitespace-separated tokens of ``text`` (tokens
+    that cannot be prefixes, by their first character or length, are not looked up)."""
+    cdef Py_ssize_t j, start = 0, length = PyUnicode_GET_LENGTH(text)
+    cdef Py_ssize_t start_limit = start_flags.shape[0], char_limit = char_flags.shape[0]
+    cdef Py_UCS4 c
+    cdef bint flagged = False
+    cdef int found = 0
+    cdef PyObject* hits
+    for j in range(length + 1):
+        c = PyUnicode_READ_CHAR(text, j) if j < length else 32
+        if not Py_UNICODE_ISSPACE(c):
+            flagged = flagged or (c < char_limit and char_flags[c])
+            continue
+        if j > start:
+            if not (found & PREFIX_TOKEN) and j - start <= max_length:
+                c = PyUnicode_READ_CHAR(text, start)
+                if c < start_limit and start_flags[c] and PyUnicode_Substring(text, start, j) in prefixes:
+                    found |= PREFIX_TOKEN
+            if flagged and not (found & SUBSTRING_WORK):
+                hits = PyDict_GetItem(substring_hits, PyUnicode_Substring(text, start, j))
+                if hits is NULL or PyTuple_GET_SIZE(<object>hits):
+                    found |= SUBSTRING_WORK
+        flagged = False
+        start = j + 1
+    return found
+
+
+cdef list _run_hits(list tokens, set prefixes, dict keys, Py_ssize_t max_tokens, bint plain, bint glue):
+    """Runs of up to ``max_tokens`` tokens joined by a space (``plain``) and glued (``glue``; two
+    tokens or more), each grown only while it is a key prefix; (first, last + 1, text) of keys."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(tokens)
+    hits = []
+    for i in range(n):
+        if <object>PyList_GET_ITEM(tokens, i) not in prefixes:
+            continue
+        if plain:
+            _grow(hits, tokens, i, min(i + max_tokens, n), " ", True, prefixes, keys)
+        if glue:
+            _grow(hits, tokens, i, min(i + max_tokens, n), "", False, prefixes, keys)
+    return hits
+
+
+cdef void _grow(list hits, list tokens, Py_ssize_t i, Py_ssize_t last, str joiner, bint single, set prefixes, dict keys) except *:
+    cdef Py_ssize_t k
+    candidate = <str>PyList_GET_ITEM(tokens, i)
+    for k in range(i + 1, last + 1):
+        if k > i + 1:
+            candidate = candidate + joiner + <str>PyList_GET_ITEM(tokens, k - 1)
+            if candidate not in prefixes:
+                return
+        if (k > i + 1 or single) and candidate in keys:
+            hits.append((i, k, candidate))
 
 
 def token_sums(list texts, dict values, object compute):

@@ -330,6 +330,7 @@ class KeywordMatcher:
         )
         self._has_substring = any(e.match == "substring" for e in keywords.entries)
         self._first_char_flags = _code_point_flags(self._first_chars if self._has_substring and self._first_chars else ())
+        self._start_flags = _code_point_flags(k[:1] for k in self._index if isinstance(k, str))
         self._has_token = any(e.match == "token" for e in keywords.entries)
         self._digests: dict[str, bytes] = {}  # HMACs of candidates seen, for hashed lists
         self._substring_cache: dict[str, tuple[tuple[int, int, Entry], ...]] = {}
@@ -351,32 +352,33 @@ class KeywordMatcher:
         return self._locate(raw, found) if found else []
 
     def find_batch(self, names: Sequence[Normalized]) -> list[Sequence[tuple[Entry, str, int, int, int | None, int | None]]]:
-        """:meth:`find` for each name (an empty tuple where nothing is found); most names are ruled
-        out together by one compiled test."""
+        """:meth:`find` for each name (an empty tuple where nothing is found); for plain lists, one
+        compiled pass finds the token runs that are keys, and rules out most names."""
         if self._prefixes is None or _fastpath is None:
             return [self.find(n) for n in names]
-        clear = _fastpath.clear_of([n.fold for n in names], self._prefixes, self._first_char_flags)
-        differs = [i for i, n in enumerate(names) if n.skel != n.fold]
-        if differs:
-            clear[differs] &= _fastpath.clear_of([names[i].skel for i in differs], self._prefixes, self._first_char_flags)
+        runs = _fastpath.token_run_hits(
+            [n.fold for n in names], [n.skel for n in names], self._prefixes, self._index, MAX_TOKENS, self._start_flags, self._first_char_flags, self._substring_cache
+        )
         found: list = [()] * len(names)
-        for i in np.flatnonzero(~clear).tolist():
-            found[i] = self._find(names[i])
+        for i, name_runs in enumerate(runs):
+            if name_runs is not None:
+                found[i] = self._find(names[i], name_runs)
         return found
 
     def find(self, normalized: Normalized) -> list[tuple[Entry, str, int, int, int | None, int | None]]:
         """Matches as (entry, view, first token, last token + 1, char start, char end) within the view."""
         return [] if self._cannot_match(normalized) else self._find(normalized)
 
-    def _find(self, normalized: Normalized) -> list[tuple[Entry, str, int, int, int | None, int | None]]:
+    def _find(self, normalized: Normalized, runs: tuple[list, list] | None = None) -> list[tuple[Entry, str, int, int, int | None, int | None]]:
+        """``runs``: per view, the token runs that are keys, where the compiled pass found them."""
         found = []
         fold = normalized.fold.split()
         # The skel view adds glued token runs; its plain candidates only where it differs from fold.
         skel_differs = normalized.skel != normalized.fold
         views = (("fold", normalized.fold, fold, True), ("skel", normalized.skel, normalized.skel.split() if skel_differs else fold, skel_differs))
-        for view, text, tokens, plain in views:
+        for v, (view, text, tokens, plain) in enumerate(views):
             if self._has_token:
-                for first, last, candidate in self._token_runs(tokens, plain, glue=view == "skel"):
+                for first, last, candidate in self._token_runs(tokens, plain, glue=view == "skel") if runs is None else runs[v]:
                     if entries := self._lookup(candidate):
                         found += [(entry, view, first, last, None, None) for entry in entries if entry.match == "token"]
             if plain and self._has_substring and (self._first_chars is None or not self._first_chars.isdisjoint(text)):

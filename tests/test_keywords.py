@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from icop import keywords
 from icop.keywords import KeywordListError, KeywordMatcher
@@ -83,6 +85,27 @@ def test_batch_finding_equals_finding_name_by_name(matcher):
     found = matcher.find_batch(names)
     assert [list(f) for f in found] == [matcher.find(n) for n in names]
     assert 500 < sum(map(bool, found)) < 10_000  # positives carry listed markers; most names carry none
+
+
+WORDS = ["qaz", "vex", "qazvex", "q", "a", "z", "qa", "zv", "ex", "tum", "bo", "ไก", "ไกลอ", "ลอ", "1", "x", "vé"]
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(WORDS), max_size=9), st.lists(st.sampled_from(" .-"), min_size=9, max_size=9))
+def test_compiled_candidate_pass_finds_what_enumeration_finds(tmp_path_factory, words, separators):
+    from icop.compiled import fastpath
+    from icop.normalize import normalize
+
+    path = tmp_path_factory.getbasetemp() / "runs.tsv"
+    if not path.exists():
+        rows = ["t-1\tqaz vex\ten\ts\t1\ttoken\tt\t", "t-2\tqazvex\ten\ts\t1\ttoken\tt\t", "t-3\tvex tum bo\ten\ts\t1\ttoken\tt\t",
+                "t-4\tzv\ten\ts\t1\ttoken\tt\t", "t-5\tไกลอ\tth\ts\t1\tsubstring\tt\t"]
+        path.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+    matcher = KeywordMatcher(keywords.load([path]))
+    name = normalize("".join(w + sep for w, sep in zip(words, separators)))
+    assert [list(f) for f in matcher.find_batch([name])] == [matcher.find(name)]
+    if fastpath is not None and words[:2] == ["qaz", "vex"]:
+        assert matcher.find_batch([name])[0], "the spaced and glued runs of qaz vex are keys"
 
 
 def test_duplicate_ids_name_both_places(tmp_path):
