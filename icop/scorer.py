@@ -60,7 +60,7 @@ class BatchScorer:
         self._ext = weights[space.offsets["ext"] : space.offsets["end"]]
         featuriser = model.featuriser(key)
         self._subwords, self._matcher = featuriser.subwords, featuriser.matcher
-        self._subword_sums_of_tokenss: dict[str, int] = {}
+        self._token_subword_sums: dict[str, int] = {}
 
     def score(self, names: Sequence[str | bytes | Normalized]) -> ScoredBatch:
         with gc_paused():
@@ -93,7 +93,7 @@ class BatchScorer:
 
     def _subword_sums(self, texts: list[str]) -> np.ndarray:
         """Per text, the summed weights of its pieces, summed per token (tokens repeat)."""
-        lookup = self._subword_sums_of_tokenss
+        lookup = self._token_subword_sums
         if len(lookup) >= TOKEN_CACHE_SIZE:
             lookup.clear()  # bounded memory; one batch adds at most its own tokens
         if _fastpath is not None:
