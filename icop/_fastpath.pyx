@@ -221,14 +221,15 @@ cdef enum:
     SUBSTRING_WORK = 2  # a token with a flagged character has substring hits, or none known yet
 
 
-def token_run_hits(list folds, list skels, set prefixes, dict keys, int max_tokens, const unsigned char[:] start_flags,
-                   const unsigned char[:] char_flags, dict substring_hits):
+def token_run_hits(list folds, list skels, set prefixes, Py_ssize_t max_length, dict keys, int max_tokens,
+                   const unsigned char[:] start_flags, const unsigned char[:] char_flags, dict substring_hits):
     """For each name (its fold and skel views), the token runs of
     ``keywords.KeywordMatcher._token_runs`` that are keys, as (fold runs, skel runs); None where
     there is nothing to find: no run is a key, and every token with a character flagged in
     ``char_flags`` is known (in ``substring_hits``) to have no substring hit.
-    ``start_flags`` flags the first characters of the keys (a token starting otherwise is no prefix)."""
-    cdef Py_ssize_t i, n = PyList_GET_SIZE(folds), max_length = max(map(len, prefixes), default=0)
+    ``start_flags`` flags the first characters of the keys and ``max_length`` is the longest
+    prefix (a token starting otherwise, or longer, is no prefix)."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(folds)
     cdef int fold_scan, skel_scan = 0
     out = [None] * n
     for i in range(n):

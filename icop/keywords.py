@@ -331,6 +331,7 @@ class KeywordMatcher:
         self._has_substring = any(e.match == "substring" for e in keywords.entries)
         self._first_char_flags = _code_point_flags(self._first_chars if self._has_substring and self._first_chars else ())
         self._start_flags = _code_point_flags(k[:1] for k in self._index if isinstance(k, str))
+        self._longest_key = max(map(len, self._index), default=0)  # plain lists: the longest prefix too
         self._has_token = any(e.match == "token" for e in keywords.entries)
         self._digests: dict[str, bytes] = {}  # HMACs of candidates seen, for hashed lists
         self._substring_cache: dict[str, tuple[tuple[int, int, Entry], ...]] = {}
@@ -357,7 +358,15 @@ class KeywordMatcher:
         if self._prefixes is None or _fastpath is None:
             return [self.find(n) for n in names]
         runs = _fastpath.token_run_hits(
-            [n.fold for n in names], [n.skel for n in names], self._prefixes, self._index, MAX_TOKENS, self._start_flags, self._first_char_flags, self._substring_cache
+            [n.fold for n in names],
+            [n.skel for n in names],
+            self._prefixes,
+            self._longest_key,
+            self._index,
+            MAX_TOKENS,
+            self._start_flags,
+            self._first_char_flags,
+            self._substring_cache,
         )
         found: list = [()] * len(names)
         for i, name_runs in enumerate(runs):
