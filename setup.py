@@ -1,4 +1,4 @@
-"""The optional compiled drivers (icop/_fastpath.pyx); all other metadata is in pyproject.toml.
+"""The optional compiled drivers (icop/compiled/_fastpath.pyx); all other metadata is in pyproject.toml.
 
 Where no C compiler is present the build skips the extension and icop runs the same code paths
 in Python, with identical results (tests hold the two together).
@@ -6,4 +6,4 @@ in Python, with identical results (tests hold the two together).
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[Extension("icop._fastpath", ["icop/_fastpath.pyx"], optional=True)])
+setup(ext_modules=[Extension("icop.compiled._fastpath", ["icop/compiled/_fastpath.pyx"], optional=True)])

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from _bench import pin_one_core, sample_names, timed
 
-from icop import keywords, surrogates
-from icop.normalize import normalize_batch
+from icop import keywords
+from icop.synth import surrogates
+from icop.text.normalize import normalize_batch
 
 
 def write_lists(directory: Path, entries: int) -> None:

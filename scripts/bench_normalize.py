@@ -12,8 +12,8 @@ import sys
 
 from _bench import pin_one_core, sample_names, timed
 
-import icop.normalize as module
-from icop.normalize import _TOKEN_CACHES, gc_paused, normalize, normalize_batch
+import icop.text.normalize as module
+from icop.text.normalize import _TOKEN_CACHES, gc_paused, normalize, normalize_batch
 
 
 def run(names):

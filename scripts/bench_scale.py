@@ -15,10 +15,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from icop import bundle, synth, triage
+from icop import resources, synth, triage
+from icop.errors import IcopError
+from icop.model import bundle
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL = str(ROOT / "models" / "default")
+MODEL = resources.path(resources.MODEL)
 
 
 def main() -> None:
@@ -34,44 +35,51 @@ def main() -> None:
         for i, start in enumerate(range(0, args.n, 50_000)):
             pq.write_table(table.slice(start, 50_000), data / f"part-{i:03d}.parquet")
         pq.write_table(table, Path(tmp, "all.parquet"))
-        model, _ = bundle.load(MODEL)
+        loaded = bundle.load(MODEL)
         for workers in (1, 2):
             start = time.perf_counter()
-            triage.run([str(Path(tmp, "all.parquet"))], str(Path(tmp, f"t{workers}.csv")), model, "bench", triage.TriageOptions(workers=workers))
+            triage.run(
+                [str(Path(tmp, "all.parquet"))],
+                str(Path(tmp, f"t{workers}.csv")),
+                bundle=loaded,
+                options=triage.TriageOptions(workers=workers),
+            )
             results[f"icop triage, {workers} process(es)"] = args.n / (time.perf_counter() - start)
         try:
-            from icop.distributed.dask import score_parquet
+            from icop.integrations.dask import score_parquet
 
             for workers in (1, 2):
                 start = time.perf_counter()
                 score_parquet(str(data / "*.parquet"), MODEL, str(Path(tmp, f"dask{workers}")), workers=workers)
                 results[f"dask, {workers} worker(s)"] = args.n / (time.perf_counter() - start)
-        except RuntimeError as err:
+        except IcopError as err:
             print(f"dask: skipped ({err})")
         try:
             results.update(_spark(data, args.n))
-        except RuntimeError as err:
+        except IcopError as err:
             print(f"spark: skipped ({err})")
     for label, rate in results.items():
         print(f"measured  {label:32s} {rate:10,.0f} names/s")
     per_core = max(v for k, v in results.items() if "2" in k) / 2
     minutes = 1e9 / (per_core * 100) / 60
-    print(f"projected (not measured): {per_core:,.0f} names/s per core (best 2-worker run / 2); a cluster of C cores "
-          f"~ C x {per_core:,.0f} names/s if scaling stays linear; 1 billion names on 100 cores ~ {minutes:.0f} min")
+    print(
+        f"projected (not measured): {per_core:,.0f} names/s per core (best 2-worker run / 2); a cluster of C cores "
+        f"~ C x {per_core:,.0f} names/s if scaling stays linear; 1 billion names on 100 cores ~ {minutes:.0f} min"
+    )
 
 
 def _spark(data: Path, n: int) -> dict:
-    from icop.distributed import require
+    from icop.integrations import require
 
     require("pyspark.sql", "spark")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
-    from icop.distributed.spark import score_dataframe
+    from icop.integrations.spark import score_dataframe
 
     out = {}
     for workers in (1, 2):
-        spark = (SparkSession.builder.master(f"local[{workers}]").config("spark.ui.enabled", "false").getOrCreate())
+        spark = SparkSession.builder.master(f"local[{workers}]").config("spark.ui.enabled", "false").getOrCreate()
         frame = spark.read.parquet(str(data))
         start = time.perf_counter()
         score_dataframe(frame, MODEL).write.mode("overwrite").parquet(str(data.parent / f"spark{workers}"))

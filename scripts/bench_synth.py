@@ -12,7 +12,7 @@ from pathlib import Path
 
 from _bench import peak_rss_mb, pin_one_core, timed
 
-from icop import tables
+from icop.io import tables
 from icop.synth import load_config
 from icop.synth.corpus import CorpusGenerator, assign_splits, columns
 

@@ -20,29 +20,31 @@ from pathlib import Path
 
 from _bench import peak_rss_mb, pin_one_core, timed
 
-from icop import bundle, onnx_export, synth, triage
-from icop.baselines import TfidfModel
-from icop.normalize import normalize
-from icop.scorer import BatchScorer, _fastpath, _ngram_sums, numpy_ngram_sums
-
-ROOT = Path(__file__).resolve().parent.parent
+from icop import resources, synth, triage
+from icop.compiled import DRIVERS
+from icop.integrations import onnx as onnx_export
+from icop.model import bundle
+from icop.model.baselines import TfidfModel
+from icop.scoring.scorer import BatchScorer, ngram_sums, numpy_ngram_sums
+from icop.text.normalize import normalize
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--model", default=str(ROOT / "models" / "default"))
+    parser.add_argument("--model", default=resources.path(resources.MODEL))
     args = parser.parse_args()
     pin_one_core()
     records = synth.generate(synth.load_config(), args.n, 2027)
     texts = [r.text for r in records]
-    model, _ = bundle.load(args.model)
+    loaded = bundle.load(args.model)
+    model = loaded.model
     with tempfile.TemporaryDirectory() as tmp:
         names = Path(tmp, "names.txt")
         names.write_text("\n".join(texts) + "\n", encoding="utf-8")
-        _, end_to_end = timed(triage.run, [str(names)], str(Path(tmp, "out.csv")), model, "bench", triage.TriageOptions())
+        _, end_to_end = timed(lambda: triage.run([str(names)], str(Path(tmp, "out.csv")), bundle=loaded))
     rate = args.n / end_to_end
-    print(f"names: {args.n:,} (synthetic default corpus); compiled drivers: {'yes' if _fastpath else 'no (Python paths)'}")
+    print(f"names: {args.n:,} (synthetic default corpus); compiled drivers: {'yes' if DRIVERS.compiled else 'no (Python paths)'}")
     print(f"peak RSS so far {peak_rss_mb():,.0f} MB")
     print(f"icop triage end to end: {rate:,.0f} names/s ({end_to_end:.1f} s; caches start empty)")
 
@@ -50,11 +52,16 @@ def main() -> None:
     scorer = BatchScorer(model)
     space = model.space
     norms = [n.norm for n in sample]
-    _, kernel = timed(lambda: [_ngram_sums(norms[i : i + 10_000], scorer._ngram, space.hash_seed, space.ngram_bits) for i in range(0, len(norms), 10_000)])
-    _, numpy_kernel = timed(lambda: [numpy_ngram_sums(norms[i : i + 10_000], scorer._ngram, space.hash_seed, space.ngram_bits) for i in range(0, len(norms), 10_000)])
+    table = scorer.weights.ngram
+    _, kernel = timed(lambda: [ngram_sums(space, "ngram", norms[i : i + 10_000], table) for i in range(0, len(norms), 10_000)])
+    _, numpy_kernel = timed(
+        lambda: [numpy_ngram_sums(space, "ngram", norms[i : i + 10_000], table) for i in range(0, len(norms), 10_000)]
+    )
     _, core = timed(lambda: [scorer.integer_logits(sample[i : i + 10_000]) for i in range(0, len(sample), 10_000)])
-    print(f"scorer core, n-gram kernel: {len(sample) / kernel:,.0f} names/s ({'compiled' if _fastpath else 'numpy'}); "
-          f"numpy kernel {len(sample) / numpy_kernel:,.0f} names/s")
+    print(
+        f"scorer core, n-gram kernel: {len(sample) / kernel:,.0f} names/s ({'compiled' if DRIVERS.compiled else 'numpy'}); "
+        f"numpy kernel {len(sample) / numpy_kernel:,.0f} names/s"
+    )
     print(f"scorer core, all families (pre-normalised): {len(sample) / core:,.0f} names/s")
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,8 +70,10 @@ def main() -> None:
         session = onnx_export.session(onnx_path)
         inputs = [onnx_export.prepare_inputs(model, sample[i : i + 10_000]) for i in range(0, len(sample), 10_000)]
         _, graph = timed(lambda: [session.run(["logit", "probability"], batch) for batch in inputs])
-    print(f"ONNX graph on prepared inputs (1 thread): {len(sample) / graph:,.0f} names/s; "
-          f"{(len(sample) / graph) / (len(sample) / core):.2f}x the Python scorer core")
+    print(
+        f"ONNX graph on prepared inputs (1 thread): {len(sample) / graph:,.0f} names/s; "
+        f"{(len(sample) / graph) / (len(sample) / core):.2f}x the Python scorer core"
+    )
 
     train = [r for r in records if r.split == "train"][:100_000]
     reference = TfidfModel.fit([normalize(r.text).norm for r in train], [r.label for r in train], 0)

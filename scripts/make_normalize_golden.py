@@ -7,7 +7,7 @@ the golden file is the published behaviour other runtimes test against.
 
 from pathlib import Path
 
-from icop import spec
+from icop.text import golden as spec
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 

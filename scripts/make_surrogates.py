@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from icop import keywords, surrogates
+from icop import keywords, resources
+from icop.synth import surrogates
+from icop.text.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 ADDED = "2026-11-01"
@@ -20,7 +22,7 @@ ADDED = "2026-11-01"
 
 def write_lists(terms: list[surrogates.LexiconTerm], directory: Path, seed: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    for lang in surrogates.LANGUAGES:
+    for lang in LANGUAGES:
         rows = [t for t in terms if t.lang == lang and t.kind == "listed"]
         lines = [
             keywords.FORMAT_LINE,
@@ -29,8 +31,7 @@ def write_lists(terms: list[surrogates.LexiconTerm], directory: Path, seed: int)
             "\t".join(keywords.COLUMNS),
         ]
         lines += [
-            "\t".join([t.id, t.term, t.lang, t.category, f"{t.weight:g}", t.match, "surrogate-generator", ADDED])
-            for t in rows
+            "\t".join([t.id, t.term, t.lang, t.category, f"{t.weight:g}", t.match, "surrogate-generator", ADDED]) for t in rows
         ]
         (directory / f"{lang}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -39,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=surrogates.DEFAULT_SEED)
     parser.add_argument("--keywords", type=Path, default=ROOT / "keywords")
-    parser.add_argument("--lexicon", type=Path, default=ROOT / "icop" / "resources" / surrogates.LEXICON_RESOURCE)
+    parser.add_argument("--lexicon", type=Path, default=ROOT / "icop" / "resources" / resources.LEXICON)
     args = parser.parse_args()
     terms = surrogates.build_latent_lexicon(args.seed, surrogates.dictionary_checker())
     surrogates.write_lexicon(terms, args.lexicon)

@@ -2,12 +2,27 @@ from pathlib import Path
 
 import pytest
 
-from icop import keywords
-from icop.cli import DEFAULT_KEYWORDS
-from icop.surrogates import latent_lexicon
+from icop import keywords, resources
+from icop.synth.surrogates import latent_lexicon
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
+#: The shipped default model bundle and keyword lists (package data).
+DEFAULT_MODEL = resources.path(resources.MODEL)
+DEFAULT_KEYWORDS = resources.path(resources.KEYWORDS)
+
+
+@pytest.fixture(scope="session")
+def default_bundle():
+    """The shipped default bundle, loaded once for the whole session."""
+    from icop.model import bundle
+
+    return bundle.load(DEFAULT_MODEL)
+
+
+@pytest.fixture(scope="session")
+def default_model(default_bundle):
+    return default_bundle.model
 
 
 @pytest.fixture(scope="session")
@@ -39,8 +54,9 @@ def small_corpus(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained_bundle(tmp_path_factory, small_corpus, shipped_lists):
-    from icop import train
+    from icop.model import training
 
     out = tmp_path_factory.mktemp("bundles") / "linear"
-    path, _ = train.train(train.load_corpus(small_corpus), shipped_lists, out, train.TrainConfig(subword_vocab=2000))
-    return path
+    return training.train(
+        training.load_corpus(small_corpus), shipped_lists, out, config=training.TrainConfig(subword_vocab=2000)
+    ).path

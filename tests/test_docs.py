@@ -4,8 +4,7 @@ import click
 import pytest
 
 from icop.cli import cli
-
-from .conftest import ROOT
+from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
 

@@ -6,8 +6,8 @@ import json
 import math
 from pathlib import Path
 
-from icop import tables
 from icop.evaluation.report import EvaluationError, build, load_test_data
+from icop.io import tables
 
 __all__ = ["EvaluationError", "evaluate", "to_json"]
 
@@ -29,8 +29,17 @@ def _clean(value):
     return value
 
 
-def evaluate(model: str | Path, data: str | Path, out: str | Path, baselines=(), seed: int = 0,
-             include_examples: bool = False, subgroups: Path | None = None, perturbations: Path | None = None) -> dict[str, Path]:
+def evaluate(
+    model: str | Path,
+    data: str | Path,
+    out: str | Path,
+    *,
+    baselines=(),
+    seed: int = 0,
+    include_examples: bool = False,
+    subgroups: Path | None = None,
+    perturbations: Path | None = None,
+) -> dict[str, Path]:
     """Write ``report.json`` and ``report.html`` into ``out``; returns their paths."""
     from icop.evaluation.render import render
 

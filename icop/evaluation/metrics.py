@@ -183,15 +183,18 @@ def rule_of_three(n: int) -> float:
     return 3 / n if n else float("nan")
 
 
-def stratified_bootstrap(labels, scores, statistic: Callable, n_boot: int = 1000, seed: int = 0,
-                         extra=None, alpha: float = 0.05) -> tuple[float, float]:
+def stratified_bootstrap(
+    labels, scores, statistic: Callable, n_boot: int = 1000, seed: int = 0, extra=None, alpha: float = 0.05
+) -> tuple[float, float]:
     """Percentile interval of ``statistic(labels, scores[, extra])`` resampling within each label."""
     y, s = _arrays(labels, scores)
     rng = np.random.default_rng(seed)
     pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
     values = []
     for _ in range(n_boot):
-        index = np.r_[rng.choice(pos, pos.size), rng.choice(neg, neg.size)] if pos.size and neg.size else rng.choice(y.size, y.size)
+        index = (
+            np.r_[rng.choice(pos, pos.size), rng.choice(neg, neg.size)] if pos.size and neg.size else rng.choice(y.size, y.size)
+        )
         args = (y[index], s[index]) + ((np.asarray(extra)[index],) if extra is not None else ())
         value = statistic(*args)
         if not math.isnan(value):

@@ -15,7 +15,7 @@ import jinja2
 import matplotlib
 
 matplotlib.use("svg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 matplotlib.rcParams["svg.hashsalt"] = "icop"
 matplotlib.rcParams["svg.fonttype"] = "none"
@@ -58,8 +58,20 @@ def _robustness_plot(report: dict) -> str:
     families = [f for f in report["robustness"]["families"] if f.get("applicable")]
     figure, axis = plt.subplots(figsize=(6.4, 3.2))
     x = range(len(families))
-    axis.bar([i - 0.2 for i in x], [f["with_normalisation"]["evasion_rate"] for f in families], width=0.4, label="with normalisation", color="#1f4e79")
-    axis.bar([i + 0.2 for i in x], [f["without_normalisation"]["evasion_rate"] for f in families], width=0.4, label="without", color="#c0a060")
+    axis.bar(
+        [i - 0.2 for i in x],
+        [f["with_normalisation"]["evasion_rate"] for f in families],
+        width=0.4,
+        label="with normalisation",
+        color="#1f4e79",
+    )
+    axis.bar(
+        [i + 0.2 for i in x],
+        [f["without_normalisation"]["evasion_rate"] for f in families],
+        width=0.4,
+        label="without",
+        color="#c0a060",
+    )
     axis.set_xticks(list(x), [f["family"] for f in families], rotation=40, ha="right")
     axis.set_ylabel("evasion rate")
     axis.set_title("Evasion by perturbation family")
@@ -70,13 +82,17 @@ def _robustness_plot(report: dict) -> str:
 def render(report: dict) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(files("icop.evaluation").joinpath("templates"))),
-        autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
     environment.filters["num"] = _number
     environment.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.2f}%"
     environment.filters["ci"] = lambda v: "–" if not v else f"[{_number(v[0])}, {_number(v[1])}]"
     plots = {"det": _det_plot(report), "reliability": _reliability_plot(report), "robustness": _robustness_plot(report)}
-    return environment.get_template("report.html.j2").render(r=report, plots=plots, raw_json=json.dumps(report, indent=1, sort_keys=True))
+    return environment.get_template("report.html.j2").render(
+        r=report, plots=plots, raw_json=json.dumps(report, indent=1, sort_keys=True)
+    )
 
 
 def _number(value) -> str:

@@ -18,24 +18,43 @@ from pathlib import Path
 
 import numpy as np
 
-from icop import __version__, bundle, obfuscation, tables
+from icop import __version__, resources
+from icop.errors import InputError
 from icop.evaluation import metrics as m
-from icop.explain import explain
-from icop.normalize import NO_OBFUSCATION, Normalized, normalize, normalize_batch
-from icop.scorer import BatchScorer
-from icop.surrogates import latent_lexicon
+from icop.features import FAMILIES
+from icop.io import tables
+from icop.model import bundle
+from icop.model.calibration import DEFAULT_POINT
+from icop.scoring.explain import explain
+from icop.scoring.scorer import BatchScorer
+from icop.synth import obfuscation
+from icop.synth.surrogates import latent_lexicon
+from icop.text.normalize import NO_OBFUSCATION, Normalized, normalize, normalize_batch
 
 SCHEMA_VERSION = 1
 PREVALENCES = (1e-4, 1e-3, 1e-2)
 TPR_TARGETS = (0.90, 0.95, 0.99)
 RECALL_TARGETS = (0.5, 0.8, 0.9, 0.95)
 K_VALUES = (10, 100, 1000)
-EVAL_DIR = Path(__file__).resolve().parent.parent.parent / "eval"
-COLUMNS = ("id", "text", "label", "lang", "script", "category", "marker_kind", "marker_ids", "obfuscation",
-           "groups", "informative", "period", "split")
+EVAL_DIR = Path(resources.path(resources.EVAL))
+COLUMNS = (
+    "id",
+    "text",
+    "label",
+    "lang",
+    "script",
+    "category",
+    "marker_kind",
+    "marker_ids",
+    "obfuscation",
+    "groups",
+    "informative",
+    "period",
+    "split",
+)
 
 
-class EvaluationError(ValueError):
+class EvaluationError(InputError):
     """Evaluation inputs that cannot be used; names the file and the fix."""
 
 
@@ -60,16 +79,24 @@ def load_test_data(path: str | Path, split: str = "test") -> TestData:
     return TestData(str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest(), rows)
 
 
-def build(model_path: str | Path, data: TestData, baselines: list[str | Path] = (), seed: int = 0,
-          include_examples: bool = False, subgroups: Path | None = None, perturbations: Path | None = None) -> dict:
-    model, manifest = bundle.load(model_path)
+def build(
+    model_path: str | Path,
+    data: TestData,
+    baselines: list[str | Path] = (),
+    seed: int = 0,
+    include_examples: bool = False,
+    subgroups: Path | None = None,
+    perturbations: Path | None = None,
+) -> dict:
+    _loaded = bundle.load(model_path)
+    model, manifest = _loaded.model, _loaded.manifest
     scorer = BatchScorer(model)
     texts = data.column("text")
     labels = np.array(data.column("label"), dtype=bool)
     normalized = normalize_batch(texts)
     logits, ids = _score(scorer, normalized)
     probabilities = model.probabilities(logits)
-    threshold = model.operating_points["best_f1"].threshold
+    threshold = model.operating_points[DEFAULT_POINT].threshold
     flagged = logits >= threshold
     sub = tomllib.loads((subgroups or EVAL_DIR / "subgroups.toml").read_text())
     suites = tomllib.loads((perturbations or EVAL_DIR / "perturbations.toml").read_text())
@@ -89,7 +116,7 @@ def build(model_path: str | Path, data: TestData, baselines: list[str | Path] = 
         "privacy": {
             "examples_included": include_examples,
             "statement": "Example names appear only with --include-examples; otherwise they are withheld and "
-                         "explanations show keyword entries by id, weights and spans only. Keyword terms never appear.",
+            "explanations show keyword entries by id, weights and spans only. Keyword terms never appear.",
         },
         "limitations": LIMITATIONS,
     }
@@ -121,7 +148,7 @@ def _manifest(model_path, manifest, data: TestData, seed, suites, baselines, inc
     replay = f"icop evaluate --model {model_path} --data {data.path} --seed {seed}"
     replay += "".join(f" --baseline {b}" for b in baselines) + (" --include-examples" if include_examples else "")
     return {
-        "model_manifest_sha256": bundle.manifest_digest(model_path),
+        "model_manifest_sha256": bundle.load(model_path).digest,
         "model_kind": manifest["kind"],
         "weights_sha256": files.get("weights.npy"),
         "tokenizer_sha256": files.get("subwords.model"),
@@ -150,8 +177,10 @@ def _data_sheet(data: TestData) -> dict:
     return {
         "rows": len(data.rows),
         "positives": sum(r["label"] for r in data.rows),
-        "by_language": [{"lang": lang, "negatives": counts[(lang, 0)], "positives": counts[(lang, 1)]}
-                        for lang in sorted({lang for lang, _ in counts})],
+        "by_language": [
+            {"lang": lang, "negatives": counts[(lang, 0)], "positives": counts[(lang, 1)]}
+            for lang in sorted({lang for lang, _ in counts})
+        ],
         "marker_kinds": dict(sorted(Counter(r["marker_kind"] for r in data.rows).items())),
     }
 
@@ -163,18 +192,22 @@ def _operating_points(model, logits, labels) -> list[dict]:
         flagged = logits >= op.threshold
         tp, fp = int((flagged & labels).sum()), int((flagged & ~labels).sum())
         tpr, fpr = tp / n_pos, fp / n_neg
-        out.append({
-            "name": name,
-            "rule": op.rule,
-            "threshold_logit": op.threshold,
-            "threshold_probability": op.probability,
-            "tpr": tpr, "tpr_ci": m.wilson(tp, n_pos),
-            "fpr": fpr, "fpr_ci": m.wilson(fp, n_neg),
-            "fpr_upper_rule_of_three": m.rule_of_three(n_neg) if fp == 0 else None,
-            "precision_at_test_prevalence": tp / max(tp + fp, 1),
-            "ppv_at_prevalence": {f"{p:g}": m.ppv_at_prevalence(tpr, fpr, p) for p in PREVALENCES},
-            "validation": {"tpr": op.tpr, "fpr": op.fpr},
-        })
+        out.append(
+            {
+                "name": name,
+                "rule": op.rule,
+                "threshold_logit": op.threshold,
+                "threshold_probability": op.probability,
+                "tpr": tpr,
+                "tpr_ci": m.wilson(tp, n_pos),
+                "fpr": fpr,
+                "fpr_ci": m.wilson(fp, n_neg),
+                "fpr_upper_rule_of_three": m.rule_of_three(n_neg) if fp == 0 else None,
+                "precision_at_test_prevalence": tp / max(tp + fp, 1),
+                "ppv_at_prevalence": {f"{p:g}": m.ppv_at_prevalence(tpr, fpr, p) for p in PREVALENCES},
+                "validation": {"tpr": op.tpr, "fpr": op.fpr},
+            }
+        )
     return out
 
 
@@ -184,7 +217,8 @@ def _triage(labels, logits, seed) -> dict:
     order = np.argsort(-scores, kind="stable")
     det = _det_points(labels, scores)
     return {
-        "roc_auc": m.roc_auc(labels, scores), "roc_auc_ci": auc_ci,
+        "roc_auc": m.roc_auc(labels, scores),
+        "roc_auc_ci": auc_ci,
         "average_precision": m.average_precision(labels, scores),
         "fpr_at_tpr": {f"{t:g}": m.fpr_at_tpr(labels, scores, t) for t in TPR_TARGETS},
         "precision_at_k": {str(k): m.precision_at_k(labels, scores, k) for k in K_VALUES},
@@ -206,10 +240,18 @@ def _calibration(labels, probabilities, data: TestData) -> dict:
     langs = np.array(data.column("lang"))
     for lang in sorted(set(langs)):
         g = langs == lang
-        by_language.append({"group": lang, "n": int(g.sum()), "ece": m.ece(labels[g], probabilities[g]),
-                            "brier": m.brier(labels[g], probabilities[g])})
+        by_language.append(
+            {
+                "group": lang,
+                "n": int(g.sum()),
+                "ece": m.ece(labels[g], probabilities[g]),
+                "brier": m.brier(labels[g], probabilities[g]),
+            }
+        )
     return {
-        "ece": m.ece(labels, probabilities), "ece_bins": 15, "ece_binning": "equal mass",
+        "ece": m.ece(labels, probabilities),
+        "ece_bins": 15,
+        "ece_binning": "equal mass",
         "brier": m.brier(labels, probabilities),
         "reliability": m.reliability(labels, probabilities),
         "by_language": by_language,
@@ -223,7 +265,7 @@ def _memberships(data: TestData, columns: list[str], intersections: list[list[st
     out: dict[str, dict[str, np.ndarray]] = {}
     for column in columns:
         values = data.column(column)
-        groups: dict[str, list[bool]] = defaultdict(lambda: [False] * len(values))
+        groups: dict[str, list[bool]] = defaultdict(lambda n=len(values): [False] * n)
         for i, v in enumerate(values):
             for key in (v if isinstance(v, list) else [v]) or (["none"] if isinstance(v, list) else []):
                 groups[str(key)][i] = True
@@ -254,10 +296,17 @@ def _bias(data: TestData, labels, logits, flagged, config, seed) -> dict:
     return {
         "threshold": config["operating_point"],
         "reference": "all names outside the group",
-        "band": [low, high], "alpha": config["alpha"], "min_n": min_n, "correction": "Holm",
+        "band": [low, high],
+        "alpha": config["alpha"],
+        "min_n": min_n,
+        "correction": "Holm",
         "groups": rows,
-        "flagged": [f"{r['grouping']}={r['group']} ({rate.upper()} ratio {r[f'{rate}_ratio']:.2f})"
-                    for r in rows for rate in ("fpr", "fnr") if r.get(f"{rate}_flag")],
+        "flagged": [
+            f"{r['grouping']}={r['group']} ({rate.upper()} ratio {r[f'{rate}_ratio']:.2f})"
+            for r in rows
+            for rate in ("fpr", "fnr")
+            if r.get(f"{rate}_flag")
+        ],
         "worst_bpsn_auc": min((r["bpsn_auc"] for r in rows if r["bpsn_auc"] is not None), default=None),
     }
 
@@ -270,15 +319,30 @@ def _group_row(grouping, name, g, labels, scores, flagged, min_n, n_boot, seed) 
     fn = n_pos - tp
     rest_fp, rest_fn = int((flagged & rest_neg).sum()), int((~flagged & rest_pos).sum())
     row = {
-        "grouping": grouping, "group": name, "n": int(g.sum()), "n_pos": n_pos, "n_neg": n_neg,
+        "grouping": grouping,
+        "group": name,
+        "n": int(g.sum()),
+        "n_pos": n_pos,
+        "n_neg": n_neg,
         "status": "ok" if m.sufficient(n_pos, n_neg, min_n) else m.INSUFFICIENT,
-        "tpr": tp / n_pos if n_pos else None, "tpr_ci": m.wilson(tp, n_pos) if n_pos else None,
-        "fpr": fp / n_neg if n_neg else None, "fpr_ci": m.wilson(fp, n_neg) if n_neg else None,
+        "tpr": tp / n_pos if n_pos else None,
+        "tpr_ci": m.wilson(tp, n_pos) if n_pos else None,
+        "fpr": fp / n_neg if n_neg else None,
+        "fpr_ci": m.wilson(fp, n_neg) if n_neg else None,
         "fnr": fn / n_pos if n_pos else None,
         "ppv": tp / (tp + fp) if tp + fp else None,
-        "subgroup_auc": None, "bpsn_auc": None, "bnsp_auc": None, "bpsn_auc_ci": None,
-        "fpr_ratio": None, "fnr_ratio": None, "fpr_p": None, "fnr_p": None,
-        "fpr_p_holm": None, "fnr_p_holm": None, "fpr_flag": False, "fnr_flag": False,
+        "subgroup_auc": None,
+        "bpsn_auc": None,
+        "bnsp_auc": None,
+        "bpsn_auc_ci": None,
+        "fpr_ratio": None,
+        "fnr_ratio": None,
+        "fpr_p": None,
+        "fnr_p": None,
+        "fpr_p_holm": None,
+        "fnr_p_holm": None,
+        "fpr_flag": False,
+        "fnr_flag": False,
     }
     if n_neg >= min_n and rest_neg.sum():
         rest_fpr = rest_fp / rest_neg.sum()
@@ -305,7 +369,9 @@ def _robustness(model, scorer, data: TestData, labels, threshold, suites) -> dic
     rng = random.Random(suites["seed"])
     lexicon = {t.id: t.term for t in latent_lexicon()}
     positives = [i for i, r in enumerate(data.rows) if r["label"] and r["marker_ids"]]
-    negatives = [i for i, r in enumerate(data.rows) if not r["label"] and r["category"] not in ("camera", "messaging", "dashcam", "hash")]
+    negatives = [
+        i for i, r in enumerate(data.rows) if not r["label"] and r["category"] not in ("camera", "messaging", "dashcam", "hash")
+    ]
     positives = sorted(rng.sample(positives, min(len(positives), suites["sample_positives"])))
     negatives = sorted(rng.sample(negatives, min(len(negatives), suites["sample_negatives"])))
     families = []
@@ -330,11 +396,11 @@ def _robustness(model, scorer, data: TestData, labels, threshold, suites) -> dic
             row[layer] = _flip_rates(y, before, after, threshold, model.scale_bits)
         families.append(row)
     return {
-        "threshold": "best_f1",
+        "threshold": DEFAULT_POINT,
         "definition": "evasion rate: flagged positives no longer flagged after the perturbation (of the flagged); "
-                      "FP induction: unflagged negatives flagged after it (of the unflagged); delta logit in logit units.",
+        "FP induction: unflagged negatives flagged after it (of the unflagged); delta logit in logit units.",
         "without_normalisation": "the model applied to lower-cased raw text as every view (no decoding repairs, "
-                                 "no invisible removal, no anti-obfuscation)",
+        "no invisible removal, no anti-obfuscation)",
         "families": families,
     }
 
@@ -379,25 +445,29 @@ def _flip_rates(y, before, after, threshold, scale_bits) -> dict:
 
 
 def _transparency(model, scorer, data, labels, flagged, ids, include_examples, seed) -> dict:
-    space = model.space
     mass = {}
-    for family in ("ngram", "skel", "subword", "keyword", "category", "obfusc", "ext"):
-        end = next(space.offsets[f] for f in list(space.offsets)[list(space.offsets).index(family) + 1 :])
-        mass[family] = float(np.abs(model.weights[space.offsets[family] : end].astype(np.int64)).sum())
+    for family in FAMILIES:
+        mass[family] = float(np.abs(model.family_weights(family).astype(np.int64)).sum())
     total = sum(mass.values()) or 1.0
     fp_rows = [i for i in range(len(labels)) if flagged[i] and not labels[i]]
     entry_hits = Counter(e for entry_ids in ids for e in entry_ids)
     entry_fp = Counter(e for i in fp_rows for e in ids[i])
     audit = [
-        {"entry_id": e, "hits": entry_hits[e], "false_positive_hits": entry_fp[e],
-         "share_of_false_positives": entry_fp[e] / max(len(fp_rows), 1)}
+        {
+            "entry_id": e,
+            "hits": entry_hits[e],
+            "false_positive_hits": entry_fp[e],
+            "share_of_false_positives": entry_fp[e] / max(len(fp_rows), 1),
+        }
         for e in sorted(entry_hits, key=lambda e: (-entry_hits[e], e))
     ]
     cards = []
     rng = random.Random(seed)
-    for kind, rows in (("true positive", [i for i in range(len(labels)) if flagged[i] and labels[i]]),
-                       ("false positive", fp_rows),
-                       ("false negative", [i for i in range(len(labels)) if not flagged[i] and labels[i]])):
+    for kind, rows in (
+        ("true positive", [i for i in range(len(labels)) if flagged[i] and labels[i]]),
+        ("false positive", fp_rows),
+        ("false negative", [i for i in range(len(labels)) if not flagged[i] and labels[i]]),
+    ):
         for i in sorted(rng.sample(rows, min(3, len(rows)))):
             card = explain(model, data.rows[i]["text"], scorer=scorer)
             top = card["contributions"][:8]
@@ -406,9 +476,17 @@ def _transparency(model, scorer, data, labels, flagged, ids, include_examples, s
                 for c in top:
                     if c["family"] in ("ngram", "skel", "subword"):
                         c["feature"] = "(withheld)"
-            cards.append({"kind": kind, "name": card["name"], "probability": card["probability"],
-                          "keyword_entries": card["keyword_entries"], "by_family": card["by_family"],
-                          "exact_sum_holds": card["exact_sum"]["holds"], "top_contributions": top})
+            cards.append(
+                {
+                    "kind": kind,
+                    "name": card["name"],
+                    "probability": card["probability"],
+                    "keyword_entries": card["keyword_entries"],
+                    "by_family": card["by_family"],
+                    "exact_sum_holds": card["exact_sum"]["holds"],
+                    "top_contributions": top,
+                }
+            )
     return {
         "weight_mass_by_family": {k: v / total for k, v in mass.items()},
         "keyword_entry_audit": audit,
@@ -421,20 +499,28 @@ def _baselines(model_path, baselines, data: TestData, labels, normalized) -> lis
     kinds = np.array(data.column("marker_kind"))
     rows = []
     for path in [model_path, *baselines]:
-        baseline, manifest = bundle.load(path)
-        logits, _ = baseline.score(normalized)
-        threshold = baseline.operating_points["best_f1"].threshold
+        _loaded = bundle.load(path)
+        baseline, manifest = _loaded.model, _loaded.manifest
+        logits = baseline.score(normalized).logits
+        threshold = baseline.operating_points[DEFAULT_POINT].threshold
         flagged = logits >= threshold
-        recall = {kind: float((flagged & labels & (kinds == kind)).sum() / max((labels & (kinds == kind)).sum(), 1))
-                  for kind in ("listed", "unlisted", "both", "none")}
+        recall = {
+            kind: float((flagged & labels & (kinds == kind)).sum() / max((labels & (kinds == kind)).sum(), 1))
+            for kind in ("listed", "unlisted", "both", "none")
+        }
         tpr, fpr = m.tpr_fpr_at(labels, logits.astype(float), threshold)
-        rows.append({
-            "model": manifest["model_name"], "kind": manifest["kind"], "path": str(path),
-            "roc_auc": m.roc_auc(labels, logits.astype(float)),
-            "average_precision": m.average_precision(labels, logits.astype(float)),
-            "tpr_at_best_f1": tpr, "fpr_at_best_f1": fpr,
-            "recall_by_marker_kind": recall,
-        })
+        rows.append(
+            {
+                "model": manifest["model_name"],
+                "kind": manifest["kind"],
+                "path": str(path),
+                "roc_auc": m.roc_auc(labels, logits.astype(float)),
+                "average_precision": m.average_precision(labels, logits.astype(float)),
+                "tpr_at_best_f1": tpr,
+                "fpr_at_best_f1": fpr,
+                "recall_by_marker_kind": recall,
+            }
+        )
     icop = rows[0]["recall_by_marker_kind"]["unlisted"]
     for row in rows[1:]:
         row["unlisted_recall_difference_vs_icop"] = icop - row["recall_by_marker_kind"]["unlisted"]

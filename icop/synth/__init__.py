@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from icop import tables
+from icop.io import tables
 from icop.synth import datasheet
 from icop.synth.config import ConfigError, SynthConfig, load_config
 from icop.synth.corpus import FIELDS, Record, columns, generate, iter_rows

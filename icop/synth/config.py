@@ -6,18 +6,14 @@ import hashlib
 import json
 import tomllib
 from dataclasses import asdict, dataclass
-from importlib.resources import files
 from pathlib import Path
 
-from icop.obfuscation import FAMILIES
-from icop.surrogates import LANGUAGES
+from icop import resources
+from icop.errors import ConfigError
+from icop.synth.obfuscation import FAMILIES
+from icop.text.languages import LANGUAGES
 
-DEFAULT_CONFIG = "synth_default.toml"
 IDENTITY_GROUPS = ("gender", "nationality", "person_name", "age")
-
-
-class ConfigError(ValueError):
-    """A configuration problem, naming the file, the key and the fix."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +34,7 @@ class SynthConfig:
     habits: dict[str, float]
     identity_bias_group: str = ""  # for bias self-tests: an identity group over-represented in positives
     identity_bias_rate: float = 0.0  # share of positives given a word of that group
-    source: str = DEFAULT_CONFIG
+    source: str = resources.SYNTH_CONFIG
 
     def families_in(self, period: int) -> tuple[str, ...]:
         """Obfuscation families in use in a period: those introduced in it or before."""
@@ -52,7 +48,7 @@ class SynthConfig:
 def load_config(path: str | Path | None = None) -> SynthConfig:
     """Read a TOML config (default: the shipped one); every problem names the key and the fix."""
     if path is None:
-        text, source = files("icop.resources").joinpath(DEFAULT_CONFIG).read_text(encoding="utf-8"), DEFAULT_CONFIG
+        text, source = resources.read_text(resources.SYNTH_CONFIG), resources.SYNTH_CONFIG
     else:
         try:
             text, source = Path(path).read_text(encoding="utf-8"), str(path)
@@ -81,8 +77,15 @@ def _build(data: dict, source: str) -> SynthConfig:
     corpus, obfuscation = section("corpus"), section("obfuscation")
     rates = {
         key: rate(corpus, key, "corpus")
-        for key in ("prevalence", "path_rate", "uninformative_positive_rate", "identity_rate",
-                    "overlap_negative_rate", "unlisted_share", "second_marker_rate")
+        for key in (
+            "prevalence",
+            "path_rate",
+            "uninformative_positive_rate",
+            "identity_rate",
+            "overlap_negative_rate",
+            "unlisted_share",
+            "second_marker_rate",
+        )
     }
     periods = corpus.get("periods")
     if not isinstance(periods, int) or not 1 <= periods <= 12:

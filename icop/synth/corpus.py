@@ -19,28 +19,49 @@ from dataclasses import dataclass, field
 
 from anyascii import anyascii
 
-from icop import obfuscation
-from icop.normalize import norm_view
-from icop.surrogates import LexiconTerm, latent_lexicon
+from icop.synth import obfuscation
 from icop.synth import vocabulary as vocab
 from icop.synth.config import IDENTITY_GROUPS, SynthConfig
+from icop.synth.surrogates import LexiconTerm, latent_lexicon
 from icop.synth.vocabulary import VOCABULARIES, Vocabulary
+from icop.text.normalize import norm_view
 
 SPLITS = ("train", "validation", "test")
 FIELDS = (
-    "id", "text", "path", "label", "lang", "script", "category", "marker_kind", "marker_ids",
-    "obfuscation", "groups", "informative", "period", "split",
+    "id",
+    "text",
+    "path",
+    "label",
+    "lang",
+    "script",
+    "category",
+    "marker_kind",
+    "marker_ids",
+    "obfuscation",
+    "groups",
+    "informative",
+    "period",
+    "split",
 )
 #: Category weights (informative categories carry words; the rest are device defaults and hashes).
 INFORMATIVE_CATEGORIES = {
-    "scene_movie": 14, "tv_episode": 12, "fansub": 6, "music": 12, "event": 20,
-    "karaoke": 6, "lecture": 6, "document": 5, "software": 4,
+    "scene_movie": 14,
+    "tv_episode": 12,
+    "fansub": 6,
+    "music": 12,
+    "event": 20,
+    "karaoke": 6,
+    "lecture": 6,
+    "document": 5,
+    "software": 4,
 }
 UNINFORMATIVE_CATEGORIES = {"camera": 7, "messaging": 4, "dashcam": 2, "hash": 2}
 _UNSPACED_JOINERS = ("_", " ", "", "-")
 _NATIVE_DIGITS = {"th": "๐๑๒๓๔๕๖๗๘๙", "km": "០១២៣៤៥៦៧៨៩", "my": "၀၁၂၃၄၅၆၇၈၉"}
 _FULLWIDTH = {i: i + 0xFEE0 for i in range(0x21, 0x7F)}
-_HALFWIDTH_KANA = str.maketrans({"カ": "ｶ", "ラ": "ﾗ", "オ": "ｵ", "ケ": "ｹ", "ア": "ｱ", "ニ": "ﾆ", "メ": "ﾒ", "ド": "ﾄﾞ", "マ": "ﾏ"})
+_HALFWIDTH_KANA = str.maketrans(
+    {"カ": "ｶ", "ラ": "ﾗ", "オ": "ｵ", "ケ": "ｹ", "ア": "ｱ", "ニ": "ﾆ", "メ": "ﾒ", "ド": "ﾄﾞ", "マ": "ﾏ"}
+)
 
 
 @dataclass
@@ -195,7 +216,12 @@ class CorpusGenerator:
         return self._number(v, year)
 
     def _scene_movie(self, v):
-        tail = [self._year(v), self._choice(vocab.RESOLUTIONS), self._choice(vocab.SOURCES), f"{self._choice(vocab.CODECS)}-{self._choice(vocab.GROUPS)}"]
+        tail = [
+            self._year(v),
+            self._choice(vocab.RESOLUTIONS),
+            self._choice(vocab.SOURCES),
+            f"{self._choice(vocab.CODECS)}-{self._choice(vocab.GROUPS)}",
+        ]
         return _Name([], self._title(v), tail, ".", self._choice(vocab.VIDEO_EXTENSIONS), "scene_movie")
 
     def _tv_episode(self, v):
@@ -208,14 +234,33 @@ class CorpusGenerator:
         crc = f"[{r.getrandbits(32):08X}]"
         if v.lang == "zh":
             return _Name(["[字幕组]"], self._title(v, 2), [f"[第{self._randint(1, 24):02d}集]", "[1080P]"], "", "mp4", "fansub")
-        tail = ["-", f"{self._randint(1, 24):02d}", f"({self._choice(vocab.SOURCES)} {self._choice(vocab.RESOLUTIONS)} {self._choice(vocab.AUDIO)})", crc]
+        tail = [
+            "-",
+            f"{self._randint(1, 24):02d}",
+            f"({self._choice(vocab.SOURCES)} {self._choice(vocab.RESOLUTIONS)} {self._choice(vocab.AUDIO)})",
+            crc,
+        ]
         return _Name([f"[{self._choice(vocab.GROUPS)}]"], self._title(v, 2), tail, " ", "mkv", "fansub")
 
     def _music(self, v):
         r = self.rng
         if r.random() < 0.5:
-            return _Name([f"{self._randint(1, 20):02d}", "-", self._choice(v.names), "-"], self._title(v, 2), [], " ", self._choice(vocab.AUDIO_EXTENSIONS), "music")
-        return _Name([self._choice(v.names), "-"], self._title(v, 2), [f"({self._year(v)})", f"[{self._choice(vocab.AUDIO)}]"], " ", "", "music")
+            return _Name(
+                [f"{self._randint(1, 20):02d}", "-", self._choice(v.names), "-"],
+                self._title(v, 2),
+                [],
+                " ",
+                self._choice(vocab.AUDIO_EXTENSIONS),
+                "music",
+            )
+        return _Name(
+            [self._choice(v.names), "-"],
+            self._title(v, 2),
+            [f"({self._year(v)})", f"[{self._choice(vocab.AUDIO)}]"],
+            " ",
+            "",
+            "music",
+        )
 
     def _event(self, v):
         r = self.rng
@@ -226,11 +271,25 @@ class CorpusGenerator:
 
     def _karaoke(self, v):
         word = next((w for w in v.words if "ara" in w.lower() or "カラオケ" in w or "караоке" in w), "karaoke")
-        return _Name([word], self._title(v, 2), [self._number(v, self._randint(1, 99))], self._joiner(v), self._choice(vocab.VIDEO_EXTENSIONS), "karaoke")
+        return _Name(
+            [word],
+            self._title(v, 2),
+            [self._number(v, self._randint(1, 99))],
+            self._joiner(v),
+            self._choice(vocab.VIDEO_EXTENSIONS),
+            "karaoke",
+        )
 
     def _lecture(self, v):
         episode = self._choice(v.episode).format(n=self._randint(1, 12))
-        return _Name([], [self._choice(v.events), self._choice(v.words)], [episode], self._joiner(v), self._choice(("mp4", "mp3", "pdf")), "lecture")
+        return _Name(
+            [],
+            [self._choice(v.events), self._choice(v.words)],
+            [episode],
+            self._joiner(v),
+            self._choice(("mp4", "mp3", "pdf")),
+            "lecture",
+        )
 
     def _document(self, v):
         return _Name([], self._title(v, 2), [self._year(v)], self._joiner(v), self._choice(vocab.DOCUMENT_EXTENSIONS), "document")
@@ -239,19 +298,35 @@ class CorpusGenerator:
         r = self.rng
         version = f"v{self._randint(1, 12)}.{self._randint(0, 9)}.{self._randint(0, 99)}"
         core = [self._choice(vocab.SOFTWARE)] + ([self._choice(v.words)] if r.random() < 0.3 else [])
-        return _Name([], core, [version, self._choice(("setup", "portable", "x64"))], "_", self._choice(("exe", "zip", "msi", "apk")), "software")
+        return _Name(
+            [],
+            core,
+            [version, self._choice(("setup", "portable", "x64"))],
+            "_",
+            self._choice(("exe", "zip", "msi", "apk")),
+            "software",
+        )
 
     def _camera(self, v):
         r = self.rng
-        pattern = self._choice(("IMG_{n:04d}", "DSC_{n:04d}", "DSC{n:05d}", "P101{n:04d}", "MVI_{n:04d}", "GOPR{n:04d}", "DJI_{n:04d}"))
-        stamp = f"IMG_2{self._randint(10, 25):03d}{self._randint(1, 12):02d}{self._randint(1, 28):02d}_{self._randint(0, 235959):06d}"
+        pattern = self._choice(
+            ("IMG_{n:04d}", "DSC_{n:04d}", "DSC{n:05d}", "P101{n:04d}", "MVI_{n:04d}", "GOPR{n:04d}", "DJI_{n:04d}")
+        )
+        stamp = (
+            f"IMG_2{self._randint(10, 25):03d}{self._randint(1, 12):02d}{self._randint(1, 28):02d}_{self._randint(0, 235959):06d}"
+        )
         stem = stamp if r.random() < 0.3 else pattern.format(n=self._randint(1, 9999))
         return _Name([stem], [], [], "", self._choice(("JPG", "jpg", "MOV", "MP4", "png")), "camera", informative=False)
 
     def _messaging(self, v):
         date = f"20{self._randint(15, 25)}{self._randint(1, 12):02d}{self._randint(1, 28):02d}"
-        stem = self._choice((f"IMG-{date}-WA{self._randint(0, 9999):04d}", f"VID-{date}-WA{self._randint(0, 999):04d}",
-                         f"photo_{date[:4]}-{date[4:6]}-{date[6:]}_{self._randint(0, 23):02d}-{self._randint(0, 59):02d}-{self._randint(0, 59):02d}"))
+        stem = self._choice(
+            (
+                f"IMG-{date}-WA{self._randint(0, 9999):04d}",
+                f"VID-{date}-WA{self._randint(0, 999):04d}",
+                f"photo_{date[:4]}-{date[4:6]}-{date[6:]}_{self._randint(0, 23):02d}-{self._randint(0, 59):02d}-{self._randint(0, 59):02d}",
+            )
+        )
         return _Name([stem], [], [], "", "mp4" if stem.startswith("VID") else "jpg", "messaging", informative=False)
 
     def _dashcam(self, v):

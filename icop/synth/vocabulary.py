@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from icop.text.languages import UNSPACED_LANGUAGES
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -23,19 +25,24 @@ class Vocabulary:
     nationality: tuple[str, ...]
     names: tuple[str, ...]
     ages: tuple[str, ...]  # school grades and birthday ages with {n}
-    spaced: bool = True  # whether the script separates words with spaces
+
+    @property
+    def spaced(self) -> bool:
+        """Whether the script separates words with spaces."""
+        return self.lang not in UNSPACED_LANGUAGES
 
 
-def _v(lang, script, *lists, spaced=True) -> Vocabulary:
+def _v(lang, script, *lists) -> Vocabulary:
     """Lists given as one string are split on spaces (words in them contain none)."""
-    return Vocabulary(lang, script, *(tuple(x.split() if isinstance(x, str) else x) for x in lists), spaced=spaced)
+    return Vocabulary(lang, script, *(tuple(x.split() if isinstance(x, str) else x) for x in lists))
 
 
 VOCABULARIES: dict[str, Vocabulary] = {
     v.lang: v
     for v in [
         _v(
-            "th", "thai",
+            "th",
+            "thai",
             "ภาพยนตร์ หนัง ละคร ซีรีส์ ภาค เพลง ลูกทุ่ง การ์ตูน วิดีโอ ภาพถ่าย ธรรมะ บรรยาย ข่าว สารคดี",
             "งานแต่งงาน วันเกิด โรงเรียน วันหยุด ครอบครัว รับปริญญา ทัศนศึกษา สงกรานต์ ปีใหม่ บวช กีฬาสี",
             "พากย์ไทย ซับไทย เสียงไทย มาสเตอร์",
@@ -44,10 +51,10 @@ VOCABULARIES: dict[str, Vocabulary] = {
             "คนไทย ลาว พม่า ญี่ปุ่น",
             "สมชาย สมหญิง มาลี สุดา วิชัย ประเสริฐ",
             ["ป.{n}", "ม.{n}", "ครบ {n} ขวบ", "อายุ {n} ปี"],
-            spaced=False,
         ),
         _v(
-            "km", "khmer",
+            "km",
+            "khmer",
             "ភាពយន្ត កុន រឿង ភាគ ចម្រៀង ខារ៉ាអូខេ វីដេអូ រូបថត ទេសចរណ៍ ព័ត៌មាន",
             "មង្គលការ ថ្ងៃកំណើត សាលារៀន សិស្ស ថ្ងៃឈប់សម្រាក គ្រួសារ ចូលឆ្នាំ ភ្ជុំបិណ្ឌ ពិធី បុណ្យ ធម៌ បង្រៀន",
             "និយាយខ្មែរ សម្រាយខ្មែរ",
@@ -56,10 +63,10 @@ VOCABULARIES: dict[str, Vocabulary] = {
             "ខ្មែរ ថៃ វៀតណាម",
             "សុខា ដារ៉ា ចាន់ធី សុភា វិចិត្រ",
             ["ថ្នាក់ទី{n}", "ខួបកំណើត {n} ឆ្នាំ"],
-            spaced=False,
         ),
         _v(
-            "my", "myanmar",
+            "my",
+            "myanmar",
             "ရုပ်ရှင် ဇာတ်ကား ဇာတ်လမ်းတွဲ အပိုင်း သီချင်း ကာရာအိုကေ ဓာတ်ပုံ ဗီဒီယို ခရီးသွား သတင်း",
             "မင်္ဂလာဆောင် မွေးနေ့ ကျောင်း အားလပ်ရက် မိသားစု သင်္ကြန် နှစ်သစ်ကူး ဘွဲ့နှင်းသဘင် ဟောပြောပွဲ တရားတော် ရှင်ပြု",
             "MMSub မြန်မာစာတန်းထိုး",
@@ -68,12 +75,23 @@ VOCABULARIES: dict[str, Vocabulary] = {
             "မြန်မာ ထိုင်း တရုတ်",
             "အောင်အောင် မောင်မောင် ခင်ခင် သန္တာ ဇော်ဇော်",
             ["{n} တန်း", "မွေးနေ့ {n} နှစ်"],
-            spaced=False,
         ),
         _v(
-            "vi", "latin",
+            "vi",
+            "latin",
             ["phim", "phim bộ", "phim lẻ", "bài hát", "nhạc trẻ", "hoạt hình", "video", "ảnh", "tin tức", "du lịch"],
-            ["đám cưới", "sinh nhật", "trường học", "kỳ nghỉ hè", "Tết", "gia đình", "bài giảng", "kỷ yếu", "lễ tốt nghiệp", "họp lớp"],
+            [
+                "đám cưới",
+                "sinh nhật",
+                "trường học",
+                "kỳ nghỉ hè",
+                "Tết",
+                "gia đình",
+                "bài giảng",
+                "kỷ yếu",
+                "lễ tốt nghiệp",
+                "họp lớp",
+            ],
             ["Vietsub", "Thuyết minh", "Lồng tiếng"],
             ["Tập {n}", "Tap-{n:02d}", "Phần {n}"],
             ["con gái", "con trai", "bé gái", "bé trai", "phụ nữ", "đàn ông"],
@@ -82,7 +100,8 @@ VOCABULARIES: dict[str, Vocabulary] = {
             ["lớp {n}", "sinh nhật {n} tuổi"],
         ),
         _v(
-            "fil", "latin",
+            "fil",
+            "latin",
             ["pelikula", "teleserye", "kabanata", "bahagi", "kanta", "awit", "balita", "video", "litrato"],
             ["kasal", "kaarawan", "binyag", "paaralan", "pagtatapos", "bakasyon", "Pasko", "pista", "pamilya", "reunion"],
             ["Tagalog Dubbed", "Pinoy", "Full Episode"],
@@ -93,9 +112,22 @@ VOCABULARIES: dict[str, Vocabulary] = {
             ["grade {n}", "ika-{n} kaarawan"],
         ),
         _v(
-            "ms", "latin",
+            "ms",
+            "latin",
             ["filem", "episod", "bahagian", "lagu", "berita", "video", "gambar", "drama", "kartun"],
-            ["majlis perkahwinan", "kenduri kahwin", "hari jadi", "sekolah", "cuti sekolah", "hari sukan", "Hari Raya", "keluarga", "ceramah", "kuliah", "konvokesyen"],
+            [
+                "majlis perkahwinan",
+                "kenduri kahwin",
+                "hari jadi",
+                "sekolah",
+                "cuti sekolah",
+                "hari sukan",
+                "Hari Raya",
+                "keluarga",
+                "ceramah",
+                "kuliah",
+                "konvokesyen",
+            ],
             ["Sub Melayu", "Full HD"],
             ["Episod {n}", "Ep {n}"],
             ["perempuan", "lelaki", "anak", "budak"],
@@ -104,9 +136,22 @@ VOCABULARIES: dict[str, Vocabulary] = {
             ["darjah {n}", "tingkatan {n}", "hari jadi ke-{n}"],
         ),
         _v(
-            "id", "latin",
+            "id",
+            "latin",
             ["film", "sinetron", "episode", "bagian", "lagu", "berita", "video", "foto", "kartun"],
-            ["pernikahan", "resepsi", "ulang tahun", "sekolah", "liburan", "Lebaran", "mudik", "keluarga", "pengajian", "wisuda", "tujuhbelasan"],
+            [
+                "pernikahan",
+                "resepsi",
+                "ulang tahun",
+                "sekolah",
+                "liburan",
+                "Lebaran",
+                "mudik",
+                "keluarga",
+                "pengajian",
+                "wisuda",
+                "tujuhbelasan",
+            ],
             ["Sub Indo", "Full HD", "Dubbing Indonesia"],
             ["Episode {n}", "Eps {n}", "Bagian {n}"],
             ["perempuan", "laki-laki", "anak", "cewek", "cowok"],
@@ -115,7 +160,8 @@ VOCABULARIES: dict[str, Vocabulary] = {
             ["kelas {n}", "ulang tahun ke-{n}"],
         ),
         _v(
-            "zh", "han",
+            "zh",
+            "han",
             "电影 電影 电视剧 電視劇 歌曲 卡拉OK 纪录片 动画 新闻 照片 视频",
             "婚礼 婚禮 生日 学校 學校 假期 春节 春節 家庭 讲座 講座 毕业典礼 畢業典禮 旅游 旅遊 运动会",
             "国语中字 中字 高清 字幕组",
@@ -124,10 +170,10 @@ VOCABULARIES: dict[str, Vocabulary] = {
             "中国人 日本人 韩国人 泰国人",
             "小明 王芳 李伟 张静 刘洋",
             ["{n}年级", "{n}岁生日"],
-            spaced=False,
         ),
         _v(
-            "ja", "japanese",
+            "ja",
+            "japanese",
             "映画 ドラマ 歌 カラオケ アニメ ニュース 写真 動画 旅行",
             "結婚式 誕生日 学校 夏休み 家族 講義 卒業式 運動会 入学式 文化祭",
             "字幕 吹替 前編 後編",
@@ -136,10 +182,10 @@ VOCABULARIES: dict[str, Vocabulary] = {
             "日本人 中国人 韓国人 タイ人",
             "花子 太郎 さくら 健太 陽子",
             ["{n}年生", "{n}歳の誕生日"],
-            spaced=False,
         ),
         _v(
-            "ru", "cyrillic",
+            "ru",
+            "cyrillic",
             ["фильм", "сериал", "песня", "караоке", "мультфильм", "новости", "видео", "фото", "лекция"],
             ["свадьба", "день рождения", "школа", "каникулы", "отпуск", "семья", "выпускной", "Новый год", "юбилей", "дача"],
             ["дубляж", "русские субтитры", "HD"],
@@ -150,9 +196,22 @@ VOCABULARIES: dict[str, Vocabulary] = {
             ["{n} класс", "{n} лет"],
         ),
         _v(
-            "en", "latin",
+            "en",
+            "latin",
             ["movie", "episode", "part", "song", "karaoke", "documentary", "cartoon", "news", "photos", "video"],
-            ["wedding", "birthday", "school", "holiday", "vacation", "family", "lecture", "sermon", "graduation", "home video", "reunion"],
+            [
+                "wedding",
+                "birthday",
+                "school",
+                "holiday",
+                "vacation",
+                "family",
+                "lecture",
+                "sermon",
+                "graduation",
+                "home video",
+                "reunion",
+            ],
             ["Official", "Full HD", "Remastered", "Extended"],
             ["S01E{n:02d}", "Episode {n}", "Part {n}"],
             ["girl", "boy", "daughter", "son", "woman", "man"],

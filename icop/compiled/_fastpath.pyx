@@ -1,0 +1,398 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False
+"""Compiled drivers for the per-name loops of normalisation and scoring (optional: icop runs
+the same code paths in Python when this extension is not built; tests hold both identical).
+
+No normalisation or matching rule lives here: the functions walk names and tokens in C and call
+back into the Python reference (``icop.normalize``, the scorer's per-token functions) for every
+token they have not seen, for the Zawgyi decision, and for every name outside the fast path
+(ZWSP, bytes). Two small rules are restated for speed, each held equal to its reference by
+tests: the extension split of names with an ASCII tail, and the n-gram hash.
+"""
+
+from cpython.dict cimport PyDict_GetItem
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.ref cimport PyObject, PyTypeObject, Py_INCREF
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
+from cpython.unicode cimport PyUnicode_Substring
+
+import numpy as np
+
+cdef extern from "Python.h":
+    object PyType_GenericAlloc(PyTypeObject*, Py_ssize_t)
+    void PyObject_GC_UnTrack(object)
+    Py_ssize_t PyUnicode_GET_LENGTH(object)
+    Py_UCS4 PyUnicode_READ_CHAR(object, Py_ssize_t)
+    int PyUnicode_IS_ASCII(object)
+    bint Py_UNICODE_ISSPACE(Py_UCS4)
+
+cdef enum:
+    SEP_LIMIT = 0x20000
+    MAX_COUNTS = 16
+cdef unsigned char _separator[SEP_LIMIT]
+cdef unsigned char _myanmar[SEP_LIMIT]
+cdef int _N_COUNTS = 0, _REJOINED = -1, _ZAWGYI_CONVERTED = -1
+
+
+def init_tables(separators, myanmar, counts):
+    """Tables generated from the Python definition (``icop.text.normalize.compiled_tables``):
+    the separator code points and the code points that may be Myanmar (both within planes 0-1;
+    see charsets._all_chars), and the fields of the obfuscation counts, in order."""
+    global _N_COUNTS, _REJOINED, _ZAWGYI_CONVERTED
+    if len(counts) > MAX_COUNTS:
+        raise ValueError(f"at most {MAX_COUNTS} obfuscation counts")
+    for ch in separators:
+        _separator[ord(ch)] = 1
+    for ch in myanmar:
+        _myanmar[ord(ch)] = 1
+    _N_COUNTS, _REJOINED, _ZAWGYI_CONVERTED = len(counts), counts.index("rejoined"), counts.index("zawgyi_converted")
+
+
+cdef inline str _text_at(list texts, Py_ssize_t i):
+    item = <object>PyList_GET_ITEM(texts, i)
+    if type(item) is not str:
+        raise TypeError(f"item {i} is {type(item).__name__}, not str")
+    return item
+
+
+cdef inline bint _is_separator(Py_UCS4 c) noexcept:
+    return c < SEP_LIMIT and _separator[c]
+
+
+cdef inline bint _may_be_myanmar(Py_UCS4 c) noexcept:
+    """A Myanmar code point, or anything beyond planes 0-1 (the reference's regex decides there)."""
+    return c >= SEP_LIMIT or _myanmar[c]
+
+
+cdef inline bint _is_ascii_digits(str token) noexcept:
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(token)
+    cdef Py_UCS4 c
+    if not PyUnicode_IS_ASCII(token):
+        return False
+    for i in range(n):
+        c = PyUnicode_READ_CHAR(token, i)
+        if c < 48 or c > 57:
+            return False
+    return True
+
+
+cdef class NameNormalizer:
+    """``[normalize(t) for t in texts]`` for a batch, with per-name Python only on the slow path.
+
+    ``caches`` are the reference's token caches (by Zawgyi conversion, then raw token);
+    ``token`` computes and caches a missing entry.
+    """
+
+    cdef tuple caches
+    cdef frozenset known_extensions
+    cdef object token, zawgyi_decision, normalize, split_extension, rejoin, normalized, obfuscation, no_obfuscation
+
+    def __init__(self, caches, token, zawgyi_decision, normalize, split_extension, known_extensions, rejoin, normalized, obfuscation, no_obfuscation):
+        self.caches, self.token, self.zawgyi_decision, self.normalize = caches, token, zawgyi_decision, normalize
+        self.split_extension, self.known_extensions, self.rejoin = split_extension, known_extensions, rejoin
+        self.normalized, self.obfuscation, self.no_obfuscation = normalized, obfuscation, no_obfuscation
+
+    def __call__(self, list texts):
+        cdef Py_ssize_t i, n = PyList_GET_SIZE(texts)
+        out = [None] * n
+        for i in range(n):
+            text = <object>PyList_GET_ITEM(texts, i)
+            out[i] = self._one(text) if type(text) is str else self.normalize(text)
+        return out
+
+    cdef object _one(self, str text):
+        cdef Py_ssize_t i, start = 0, n
+        cdef Py_UCS4 c
+        cdef long counts[MAX_COUNTS]
+        cdef bint any_counts = False, maybe_myanmar = False, convert = False
+        cdef PyObject* hit
+        cdef tuple result
+        stem, ext = self._split_extension(text)
+        n = PyUnicode_GET_LENGTH(stem)
+        raw_tokens = []
+        for i in range(n + 1):
+            c = PyUnicode_READ_CHAR(stem, i) if i < n else 32
+            if c == 0x200B:
+                return self.normalize(text)  # ZWSP splits only next to unspaced scripts
+            if c >= 0x1000 and _may_be_myanmar(c):
+                maybe_myanmar = True
+            if i < n and not _is_separator(c):
+                continue
+            if i > start:
+                raw_tokens.append(PyUnicode_Substring(stem, start, i))
+            start = i + 1
+        probability = 0.0
+        if maybe_myanmar:
+            probability, convert = self.zawgyi_decision(stem, raw_tokens)
+        cache = self.caches[convert]
+        for i in range(_N_COUNTS):
+            counts[i] = 0
+        # While every token's three views are one object (most tokens), only norms is built.
+        norms, folds, skels = [], None, None
+        for token in raw_tokens:
+            if _is_ascii_digits(token):
+                norms.append(token)
+                if folds is not None:
+                    folds.append(token)
+                    skels.append(token)
+                continue
+            hit = PyDict_GetItem(cache, token)
+            result = <tuple>hit if hit is not NULL else self.token(token, convert)
+            norm = <object>PyTuple_GET_ITEM(result, 0)
+            if norm:
+                fold = <object>PyTuple_GET_ITEM(result, 1)
+                skel = <object>PyTuple_GET_ITEM(result, 2)
+                if folds is None and not (fold is norm and skel is norm):
+                    folds, skels = list(norms), list(norms)
+                norms.append(norm)
+                if folds is not None:
+                    folds.append(fold)
+                    skels.append(skel)
+            tally = <object>PyTuple_GET_ITEM(result, 3)
+            if tally is not self.no_obfuscation:
+                any_counts = True
+                for k in range(_N_COUNTS):
+                    counts[k] += tally[k]
+        norm = " ".join(norms)
+        fold = norm if folds is None else " ".join(folds)
+        skel = norm if skels is None else " ".join(skels)
+        if _may_have_spaced_letters(skel):
+            skel, rejoined = self.rejoin(skel)
+            if rejoined:
+                any_counts = True
+                counts[_REJOINED] += rejoined
+        if convert:
+            any_counts = True
+            counts[_ZAWGYI_CONVERTED] += 1
+        obfuscation = self.no_obfuscation
+        if any_counts:
+            obfuscation = _named_tuple(self.obfuscation, [counts[k] for k in range(_N_COUNTS)])
+        return _named_tuple(self.normalized, [text, ext, norm, fold, skel, probability, obfuscation])
+
+    cdef tuple _split_extension(self, str text):
+        """The reference's split_extension; names whose tail is not plain ASCII are passed to it."""
+        cdef Py_ssize_t n = PyUnicode_GET_LENGTH(text), dot = n - 1, end = n, i
+        cdef Py_UCS4 c
+        cdef bint alpha = True
+        while dot >= 0 and PyUnicode_READ_CHAR(text, dot) != 46:  # '.'
+            dot -= 1
+        if dot <= 0:
+            return text, ""
+        while end > dot + 1 and Py_UNICODE_ISSPACE(PyUnicode_READ_CHAR(text, end - 1)):
+            end -= 1
+        if end - dot - 1 > 5:
+            return text, ""
+        for i in range(dot + 1, end):
+            c = PyUnicode_READ_CHAR(text, i)
+            if c >= 128:
+                return self.split_extension(text)
+            if not (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122):
+                return text, ""
+            alpha = alpha and not (48 <= c <= 57)
+        if end == dot + 1:
+            return text, ""
+        ext = PyUnicode_Substring(text, dot + 1, end).lower()
+        if ext in self.known_extensions or (alpha and 2 <= end - dot - 1 <= 4):
+            return PyUnicode_Substring(text, 0, dot), ext
+        return text, ""
+
+
+cdef object _named_tuple(type cls, list values):
+    """``cls(*values)`` for a NamedTuple class, without its Python-level ``__new__``."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(values)
+    result = PyType_GenericAlloc(<PyTypeObject*>cls, n)
+    for i in range(n):
+        value = <object>PyList_GET_ITEM(values, i)
+        Py_INCREF(value)
+        PyTuple_SET_ITEM(result, i, value)
+    PyObject_GC_UnTrack(result)  # it holds only strings, numbers and such tuples: never a cycle
+    return result
+
+
+cdef bint _may_have_spaced_letters(str text) noexcept:
+    """Three or more one-character tokens in a row (the reference regex then decides exactly)."""
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(text), length = 0, run = 0
+    for i in range(n + 1):
+        if i == n or PyUnicode_READ_CHAR(text, i) == 32:
+            if length == 1:
+                run += 1
+                if run >= 3:
+                    return True
+            else:
+                run = 0
+            length = 0
+        else:
+            length += 1
+    return False
+
+
+cdef enum:
+    PREFIX_TOKEN = 1  # a token of the view is a key prefix
+    SUBSTRING_WORK = 2  # a token with a flagged character has substring hits, or none known yet
+
+
+def token_run_hits(list folds, list skels, set prefixes, Py_ssize_t max_length, dict keys, int max_tokens,
+                   const unsigned char[:] start_flags, const unsigned char[:] char_flags, dict substring_hits):
+    """For each name (its fold and skel views), the token runs of
+    ``keywords.KeywordMatcher._token_runs`` that are keys, as (fold runs, skel runs); None where
+    there is nothing to find: no run is a key, and every token with a character flagged in
+    ``char_flags`` is known (in ``substring_hits``) to have no substring hit.
+    ``start_flags`` flags the first characters of the keys and ``max_length`` is the longest
+    prefix (a token starting otherwise, or longer, is no prefix)."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(folds)
+    cdef int fold_scan, skel_scan = 0
+    out = [None] * n
+    for i in range(n):
+        fold, skel = _text_at(folds, i), _text_at(skels, i)
+        same = skel == fold
+        fold_scan = _scan(fold, prefixes, start_flags, max_length, char_flags, substring_hits)
+        fold_tokens = fold.split() if fold_scan & PREFIX_TOKEN else []
+        fold_runs = _run_hits(fold_tokens, prefixes, keys, max_tokens, True, False)
+        if same:
+            skel_runs = _run_hits(fold_tokens, prefixes, keys, max_tokens, False, True)
+        else:
+            skel_scan = _scan(skel, prefixes, start_flags, max_length, char_flags, substring_hits)
+            skel_runs = _run_hits(skel.split() if skel_scan & PREFIX_TOKEN else [], prefixes, keys, max_tokens, True, True)
+        if fold_runs or skel_runs or (fold_scan & SUBSTRING_WORK) or (not same and skel_scan & SUBSTRING_WORK):
+            out[i] = (fold_runs, skel_runs)
+    return out
+
+
+cdef int _scan(str text, set prefixes, const unsigned char[:] start_flags, Py_ssize_t max_length,
+               const unsigned char[:] char_flags, dict substring_hits) except -1:
+    """PREFIX_TOKEN and SUBSTRING_WORK of the whitespace-separated tokens of ``text`` (tokens
+    that cannot be prefixes, by their first character or length, are not looked up)."""
+    cdef Py_ssize_t j, start = 0, length = PyUnicode_GET_LENGTH(text)
+    cdef Py_ssize_t start_limit = start_flags.shape[0], char_limit = char_flags.shape[0]
+    cdef Py_UCS4 c
+    cdef bint flagged = False
+    cdef int found = 0
+    cdef PyObject* hits
+    for j in range(length + 1):
+        c = PyUnicode_READ_CHAR(text, j) if j < length else 32
+        if not Py_UNICODE_ISSPACE(c):
+            flagged = flagged or (c < char_limit and char_flags[c])
+            continue
+        if j > start:
+            if not (found & PREFIX_TOKEN) and j - start <= max_length:
+                c = PyUnicode_READ_CHAR(text, start)
+                if c < start_limit and start_flags[c] and PyUnicode_Substring(text, start, j) in prefixes:
+                    found |= PREFIX_TOKEN
+            if flagged and not (found & SUBSTRING_WORK):
+                hits = PyDict_GetItem(substring_hits, PyUnicode_Substring(text, start, j))
+                if hits is NULL or PyTuple_GET_SIZE(<object>hits):
+                    found |= SUBSTRING_WORK
+        flagged = False
+        start = j + 1
+    return found
+
+
+cdef list _run_hits(list tokens, set prefixes, dict keys, Py_ssize_t max_tokens, bint plain, bint glue):
+    """Runs of up to ``max_tokens`` tokens joined by a space (``plain``) and glued (``glue``; two
+    tokens or more), each grown only while it is a key prefix; (first, last + 1, text) of keys."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(tokens)
+    hits = []
+    for i in range(n):
+        if <object>PyList_GET_ITEM(tokens, i) not in prefixes:
+            continue
+        if plain:
+            _grow(hits, tokens, i, min(i + max_tokens, n), " ", True, prefixes, keys)
+        if glue:
+            _grow(hits, tokens, i, min(i + max_tokens, n), "", False, prefixes, keys)
+    return hits
+
+
+cdef void _grow(list hits, list tokens, Py_ssize_t i, Py_ssize_t last, str joiner, bint single, set prefixes, dict keys) except *:
+    cdef Py_ssize_t k
+    candidate = <str>PyList_GET_ITEM(tokens, i)
+    for k in range(i + 1, last + 1):
+        if k > i + 1:
+            candidate = candidate + joiner + <str>PyList_GET_ITEM(tokens, k - 1)
+            if candidate not in prefixes:
+                return
+        if (k > i + 1 or single) and candidate in keys:
+            hits.append((i, k, candidate))
+
+
+def token_sums(list texts, dict values, object compute):
+    """For each text, the sum of ``values[token]`` over its tokens (split at U+0020, as
+    ``str.split(" ")``). Tokens missing from ``values`` are computed in one call,
+    ``compute(list_of_tokens) -> list_of_ints``, and stored in ``values``."""
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(texts)
+    cdef bint complete
+    out = np.zeros(n, dtype=np.int64)
+    cdef long long[:] sums = out
+    missing, incomplete = {}, []
+    for i in range(n):
+        complete = _sum_known(_text_at(texts, i), values, missing, &sums[i])
+        if not complete:
+            incomplete.append(i)
+    if not missing:
+        return out
+    new = list(missing)
+    values.update(zip(new, compute(new)))
+    for i in incomplete:
+        _sum_known(<str>PyList_GET_ITEM(texts, i), values, missing, &sums[i])
+    return out
+
+
+cdef bint _sum_known(str text, dict values, dict missing, long long* total) except -1:
+    """Sets ``total`` to the summed values of the text's tokens; False (and the unknown tokens
+    put in ``missing``) when some token has no value yet."""
+    cdef Py_ssize_t j, start = 0, length = PyUnicode_GET_LENGTH(text)
+    cdef PyObject* hit
+    cdef bint complete = True
+    total[0] = 0
+    for j in range(length + 1):
+        if j < length and PyUnicode_READ_CHAR(text, j) != 32:
+            continue
+        token = PyUnicode_Substring(text, start, j)
+        hit = PyDict_GetItem(values, token)
+        if hit is NULL:
+            missing[token] = None
+            complete = False
+        else:
+            total[0] += <long long><object>hit
+        start = j + 1
+    return complete
+
+
+def ngram_sums(list texts, const int[::1] weights, unsigned int seed, int bits, int pad, int max_n,
+               unsigned int prime, unsigned int multiplier):
+    """features.ngram_windows summed per text: over each text padded with ``pad`` NULs per side,
+    every n-gram (n <= max_n) hashed as h = h * prime + c from ``seed`` (uint32), slot = top
+    ``bits`` bits of h * multiplier, its weight added (all-NUL n-grams have weight 0)."""
+    cdef Py_ssize_t i, s, k, end, length, padded, n = PyList_GET_SIZE(texts), capacity = 0
+    cdef unsigned int h
+    cdef long long total
+    cdef int shift = 32 - bits
+    cdef unsigned int* chars = NULL
+    if not 0 < bits <= 32 or weights.shape[0] < (1 << bits):
+        raise ValueError(f"a {bits}-bit hash needs {1 << bits} weights, got {weights.shape[0]}")
+    out = np.zeros(n, dtype=np.int64)
+    cdef long long[:] sums = out
+    try:
+        for i in range(n):
+            text = _text_at(texts, i)
+            length = PyUnicode_GET_LENGTH(text)
+            padded = length + 2 * pad
+            if padded > capacity:
+                capacity = max(2 * capacity, padded, 256)
+                PyMem_Free(chars)
+                chars = <unsigned int*>PyMem_Malloc(capacity * sizeof(unsigned int))
+                if chars == NULL:
+                    raise MemoryError()
+            # The padded code points, read once (each is part of up to max_n windows).
+            for k in range(padded):
+                chars[k] = PyUnicode_READ_CHAR(text, k - pad) if pad <= k < pad + length else 0
+            total = 0
+            for s in range(padded):
+                h = seed
+                end = min(s + max_n, padded)
+                for k in range(s, end):
+                    h = h * prime + chars[k]
+                    total += weights[(h * multiplier) >> shift]
+            sums[i] = total
+    finally:
+        PyMem_Free(chars)
+    return out

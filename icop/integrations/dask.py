@@ -1,0 +1,49 @@
+"""Dask: score a partitioned Parquet dataset on a local (or existing) Dask cluster.
+
+    from icop.integrations.dask import score_parquet
+    score_parquet("names/*.parquet", "models/default", "scored/", workers=2)
+
+Each partition is scored by ``map_partitions`` with the same scorer as ``icop triage``; memory
+per worker is one partition plus the model. Output: a Parquet dataset with the input's ``keep``
+columns and ``probability, logit, decision, keyword_ids``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from icop.integrations import require
+from icop.integrations.partition import empty_result, score_partition
+from icop.model.calibration import DEFAULT_POINT
+
+
+def score_parquet(
+    source: str,
+    model_path: str,
+    out: str,
+    column: str = "text",
+    keep: tuple[str, ...] = ("id",),
+    threshold: str | float = DEFAULT_POINT,
+    workers: int = 2,
+    memory_limit: str = "2GiB",
+    address: str | None = None,
+) -> str:
+    """Score every row of a Parquet dataset into ``out``; starts a local cluster unless ``address``."""
+    dd = require("dask.dataframe", "dask")
+    distributed = require("distributed", "dask")
+    model_path = str(Path(model_path).resolve())
+    frame = dd.read_parquet(source, columns=[*keep, column])
+    meta = empty_result(frame._meta[list(keep)])
+    scored = frame.map_partitions(score_partition, model_path, column, tuple(keep), threshold, meta=meta)
+    if address:
+        with distributed.Client(address):
+            scored.to_parquet(out, write_index=False)
+        return out
+    with (
+        distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        scored.to_parquet(out, write_index=False)
+    return out
