@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from icop import __version__, resources
-from icop.errors import InputError
+from icop.errors import ConfigError, InputError, check_known_keys
 from icop.evaluation import metrics as m
 from icop.features import FAMILIES
 from icop.io import tables
@@ -79,6 +79,24 @@ def load_test_data(path: str | Path, split: str = "test") -> TestData:
     return TestData(str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest(), rows)
 
 
+#: The keys of the evaluation suites (eval/*.toml): all required, no other allowed.
+SUBGROUP_KEYS = ("operating_point", "columns", "intersections", "min_n", "band_low", "band_high", "alpha", "bootstrap")
+PERTURBATION_KEYS = ("seed", "sample_positives", "sample_negatives", "families")
+
+
+def load_suite(path: str | Path, keys: tuple[str, ...]) -> dict:
+    """An evaluation suite (TOML); an unknown key names the nearest valid one, a missing key is named."""
+    try:
+        suite = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"cannot read the suite ({err})", path=str(path), fix="give a UTF-8 TOML file") from err
+    check_known_keys(suite, keys, str(path))
+    missing = [k for k in keys if k not in suite]
+    if missing:
+        raise ConfigError(f"missing key(s) {missing}", path=str(path), fix="see eval/ for the shipped suites")
+    return suite
+
+
 def build(
     model_path: str | Path,
     data: TestData,
@@ -98,8 +116,8 @@ def build(
     probabilities = model.probabilities(logits)
     threshold = model.operating_points[DEFAULT_POINT].threshold
     flagged = logits >= threshold
-    sub = tomllib.loads((subgroups or EVAL_DIR / "subgroups.toml").read_text())
-    suites = tomllib.loads((perturbations or EVAL_DIR / "perturbations.toml").read_text())
+    sub = load_suite(subgroups or EVAL_DIR / "subgroups.toml", SUBGROUP_KEYS)
+    suites = load_suite(perturbations or EVAL_DIR / "perturbations.toml", PERTURBATION_KEYS)
     report = {
         "schema_version": SCHEMA_VERSION,
         "icop_version": __version__,

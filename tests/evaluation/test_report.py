@@ -107,3 +107,16 @@ def test_bias_injection_is_flagged_and_balanced_training_is_not(tmp_path, shippe
         ]
     assert flagged["biased"], "a spurious identity correlation must show as an FPR disparity"
     assert not flagged["balanced"]
+
+
+def test_suite_with_a_typo_names_the_key_and_the_nearest_valid_one(tmp_path):
+    from icop.errors import ConfigError
+    from icop.evaluation.report import PERTURBATION_KEYS, load_suite
+
+    path = tmp_path / "perturbations.toml"
+    path.write_text(SMALL_SUITES.replace("sample_negatives", "sample_negative"))
+    with pytest.raises(ConfigError, match=r"unknown key 'sample_negative'; did you mean 'sample_negatives'\?"):
+        load_suite(path, PERTURBATION_KEYS)
+    path.write_text(SMALL_SUITES.replace("seed = 7\n", ""))
+    with pytest.raises(ConfigError, match=r"missing key\(s\) \['seed'\]"):
+        load_suite(path, PERTURBATION_KEYS)

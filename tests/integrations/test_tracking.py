@@ -64,3 +64,37 @@ def test_no_training_filename_reaches_the_tracking_store(tracked, small_corpus):
         p.read_bytes() for p in workdir.rglob("*") if p.is_file() and "model" not in p.relative_to(workdir).parts[:1]
     )
     assert not [t for t in texts if t.encode() in stored]
+
+
+def test_a_registered_tfidf_baseline_predicts_too(tracked, small_corpus):
+    """The pyfunc serves every model kind through the one model interface."""
+    import os
+
+    from icop.integrations import tracking
+
+    workdir, uri = tracked
+    cwd = os.getcwd()
+    os.chdir(workdir)
+    try:
+        args = [
+            "train",
+            "--data",
+            str(small_corpus),
+            "--out",
+            str(workdir / "tfidf"),
+            "--baseline",
+            "tfidf",
+            "--tracking-uri",
+            uri,
+        ]
+        result = CliRunner().invoke(cli, args)
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    names = ["Family.Holiday.2019.mkv", "IMG_0001.JPG"]
+    output = tracking.load_registered(uri).predict(pd.DataFrame({"filename": names}))
+    model = bundle.load(workdir / "tfidf").model
+    threshold = model.operating_points["best_f1"].threshold
+    assert output["logit"].tolist() == model.score(names).logits.tolist()
+    assert output["decision"].tolist() == (output["logit"] >= threshold).astype(int).tolist()
+    assert output["keyword_ids"].tolist() == ["", ""]

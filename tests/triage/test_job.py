@@ -211,3 +211,14 @@ def test_pure_python_run_gives_the_same_bytes_as_the_compiled_run(tmp_path, name
         audits.append(json.loads((tmp_path / f"{mode}.csv.audit.json").read_text())["compiled_drivers"])
     assert (tmp_path / "compiled.csv").read_bytes() == (tmp_path / "python.csv").read_bytes()
     assert audits[1] is False
+
+
+def test_explanations_come_from_the_scored_chunks_even_from_stdin(tmp_path, names_file):
+    out = tmp_path / "o.csv"
+    result = run("-", "-o", str(out), "--explain", "5", "--quiet", input=names_file.read_text())
+    assert result.exit_code == 0, result.output
+    cards = [json.loads(line) for line in (tmp_path / "o.csv.explanations.jsonl").read_text().splitlines()]
+    assert [c["rank"] for c in cards] == [1, 2, 3, 4, 5] and {c["source"] for c in cards} == {"-"}
+    ranked = {int(r["rank"]): r for r in csv.DictReader(out.read_text().splitlines())}
+    assert [c["logit"] for c in cards] == [int(ranked[k]["logit"]) for k in range(1, 6)]
+    assert all(c["exact_sum"]["holds"] for c in cards)
