@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 ICOP   := $(VENV)/bin/icop
 OUT    ?= out
-EXTRAS ?= dev
+EXTRAS ?= dev,synth
 
 .PHONY: run test venv clean
 
