@@ -28,6 +28,7 @@ from icop.model.calibration import DEFAULT_POINT
 from icop.scoring.explain import explain
 from icop.scoring.scorer import BatchScorer
 from icop.synth import obfuscation
+from icop.synth.schema import FIELDS
 from icop.synth.surrogates import latent_lexicon
 from icop.text.normalize import NO_OBFUSCATION, Normalized, normalize, normalize_batch
 
@@ -37,21 +38,7 @@ TPR_TARGETS = (0.90, 0.95, 0.99)
 RECALL_TARGETS = (0.5, 0.8, 0.9, 0.95)
 K_VALUES = (10, 100, 1000)
 EVAL_DIR = Path(resources.path(resources.EVAL))
-COLUMNS = (
-    "id",
-    "text",
-    "label",
-    "lang",
-    "script",
-    "category",
-    "marker_kind",
-    "marker_ids",
-    "obfuscation",
-    "groups",
-    "informative",
-    "period",
-    "split",
-)
+COLUMNS = FIELDS
 
 
 class EvaluationError(InputError):

@@ -19,25 +19,6 @@ import pyarrow.parquet as pq
 
 from icop.errors import IcopError, InputError
 
-CORPUS_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("text", pa.string()),
-        ("path", pa.string()),
-        ("label", pa.int8()),
-        ("lang", pa.string()),
-        ("script", pa.string()),
-        ("category", pa.string()),
-        ("marker_kind", pa.string()),
-        ("marker_ids", pa.list_(pa.string())),
-        ("obfuscation", pa.list_(pa.string())),
-        ("groups", pa.list_(pa.string())),
-        ("informative", pa.bool_()),
-        ("period", pa.int16()),
-        ("split", pa.string()),
-    ]
-)
-
 
 class TableError(InputError):
     """A table that cannot be read as asked: names the file and what is wrong."""

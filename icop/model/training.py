@@ -34,10 +34,10 @@ from icop.model.base import SCALE_BITS
 from icop.model.baselines import TfidfModel, keyword_model
 from icop.model.card import render_card
 from icop.model.linear import LinearModel
+from icop.synth.schema import SPLITS, TRAINING_COLUMNS
 from icop.text.languages import LANGUAGES
 from icop.text.normalize import normalize
 
-REQUIRED_COLUMNS = ("text", "label", "split")
 BASELINES = ("keywords", "tfidf")
 FEATURE_CHUNK = 50_000
 _PACKAGES = ("numpy", "scipy", "scikit-learn", "sentencepiece", "pyarrow", "regex", "pyicu-wheels", "pythainlp", "opencc")
@@ -71,10 +71,10 @@ class Corpus:
 def load_corpus(path: str | Path) -> Corpus:
     """Read and check a training table; fails early with the file and the problem."""
     table = tables.read_table(path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
+    missing = [c for c in TRAINING_COLUMNS if c not in table.column_names]
     if missing:
-        raise TrainingError(f"{path}: missing column(s) {missing}; a training table needs {list(REQUIRED_COLUMNS)}")
-    columns = {c: table.column(c).to_pylist() for c in REQUIRED_COLUMNS}
+        raise TrainingError(f"{path}: missing column(s) {missing}; a training table needs {list(TRAINING_COLUMNS)}")
+    columns = {c: table.column(c).to_pylist() for c in TRAINING_COLUMNS}
     if "lang" in table.column_names:
         unknown = sorted({str(v) for v in table.column("lang").to_pylist()} - set(LANGUAGES))
         if unknown:
@@ -82,11 +82,11 @@ def load_corpus(path: str | Path) -> Corpus:
     bad_labels = sorted({repr(v) for v in columns["label"]} - {"0", "1", "True", "False"})
     if bad_labels:
         raise TrainingError(f"{path}: labels must be 0 or 1 (found {bad_labels[:5]}) in column 'label'")
-    texts: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
-    labels: dict[str, list[int]] = {"train": [], "validation": [], "test": []}
+    texts: dict[str, list[str]] = {s: [] for s in SPLITS}
+    labels: dict[str, list[int]] = {s: [] for s in SPLITS}
     for text, label, split in zip(columns["text"], columns["label"], columns["split"]):
         if split not in texts:
-            raise TrainingError(f"{path}: split {split!r} is not one of train, validation, test")
+            raise TrainingError(f"{path}: split {split!r} is not one of {', '.join(SPLITS)}")
         texts[split].append("" if text is None else str(text))
         labels[split].append(int(label))
     for split in ("train", "validation"):

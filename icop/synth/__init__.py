@@ -11,7 +11,8 @@ from pathlib import Path
 from icop.io import tables
 from icop.synth import datasheet
 from icop.synth.config import ConfigError, SynthConfig, load_config
-from icop.synth.corpus import FIELDS, Record, columns, generate, iter_rows
+from icop.synth.corpus import Record, columns, generate, iter_rows
+from icop.synth.schema import CORPUS_SCHEMA, FIELDS
 
 __all__ = ["ConfigError", "FIELDS", "Record", "SynthConfig", "generate", "load_config", "write_corpus"]
 
@@ -27,7 +28,7 @@ def write_corpus(config: SynthConfig, n: int, seed: int, out: str | Path, jsonl:
     out = Path(out)
     records = generate(config, n, seed)
     written = {CORPUS_FILE: out / CORPUS_FILE}
-    tables.write_parquet(columns(records), tables.CORPUS_SCHEMA, written[CORPUS_FILE])
+    tables.write_parquet(columns(records), CORPUS_SCHEMA, written[CORPUS_FILE])
     if jsonl:
         written[JSONL_FILE] = out / JSONL_FILE
         tables.write_jsonl(iter_rows(records), written[JSONL_FILE])

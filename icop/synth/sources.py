@@ -23,14 +23,14 @@ import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 
 import regex
 
 from icop.errors import IcopError
-from icop.text.normalize import norm_view
+from icop.text.normalize import norm_view, normalize
 
 SPLITS = ("train", "validation", "test")
 SHARES = (0.60, 0.15, 0.25)  # in the order of SPLITS
@@ -133,11 +133,19 @@ def load(source: str | Source) -> Loaded:
     return _load(registry()[source] if isinstance(source, str) else source)
 
 
-def split_of(item: str) -> str:
-    """train / validation / test, by a keyed hash of the item's normalised form (the language does
-    not enter it: a string in two languages' lists falls in one split for both)."""
-    key = norm_view(item) or item
-    u = int.from_bytes(hashlib.blake2b(key.encode("utf-8"), key=SPLIT_KEY, digest_size=8).digest(), "big") / 2**64
+def split_of(item: str) -> str | None:
+    """train / validation / test, by a keyed hash of each token of the item's ``fold`` view (so
+    that writing habits such as dropped diacritics cannot carry a token across splits); an
+    item whose tokens fall in different splits belongs to none (it is left out), so that no token
+    of a test item ever appears in a training item ("East Bradley" and "Bradley" agree). The
+    language does not enter the hash: a string in two languages' lists falls in one split."""
+    splits = {_token_split(token) for token in normalize(item).fold.split(" ")}
+    return splits.pop() if len(splits) == 1 else None
+
+
+@lru_cache(maxsize=1 << 20)
+def _token_split(token: str) -> str:
+    u = int.from_bytes(hashlib.blake2b(token.encode("utf-8"), key=SPLIT_KEY, digest_size=8).digest(), "big") / 2**64
     edge = 0.0
     for split, share in zip(SPLITS, SHARES):
         edge += share
@@ -147,12 +155,13 @@ def split_of(item: str) -> str:
 
 
 def split_items(source: str | Source) -> dict[str, tuple[str, ...]]:
-    """A source's items per split; a held-out source has test items only."""
+    """A source's items per split (items whose tokens disagree are left out); a held-out source
+    has test items only."""
     src = registry()[source] if isinstance(source, str) else source
-    out: dict[str, list[str]] = {s: [] for s in SPLITS}
+    out: dict[str | None, list[str]] = {s: [] for s in (*SPLITS, None)}
     for item in load(src).items:
         out["test" if src.held_out else split_of(item)].append(item)
-    return {s: tuple(v) for s, v in out.items()}
+    return {s: tuple(out[s]) for s in SPLITS}
 
 
 def versions() -> dict[str, str]:
@@ -355,9 +364,9 @@ def _load(source: Source) -> Loaded:
 
 
 def _is_valid(item: str, kind: str) -> bool:
-    """Not empty, has a letter, and short enough for its kind."""
+    """Not empty, has a letter that survives normalisation, and short enough for its kind."""
     limit = MAX_WORD_CHARS if kind == "word" else MAX_ITEM_CHARS
-    return 0 < len(item) <= limit and _HAS_LETTER.search(item) is not None
+    return 0 < len(item) <= limit and _HAS_LETTER.search(item) is not None and bool(norm_view(item))
 
 
 @cache

@@ -19,6 +19,7 @@ import csv
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields
+from functools import lru_cache
 
 from icop import resources
 from icop.text.languages import LANGUAGES, UNSPACED_LANGUAGES
@@ -231,3 +232,47 @@ def dictionary_checker() -> Callable[[str, str], bool]:
         )
 
     return is_real_word
+
+
+_UNIT_SCRIPTS = {"th", "km", "my"}
+_MIN_SHARED = {"zh": 2, "ja": 2, "th": 3, "km": 3, "my": 3}
+
+
+def _units(text: str, lang: str) -> list[str]:
+    import regex
+
+    return regex.findall(r"\X", text) if lang in _UNIT_SCRIPTS else list(text)
+
+
+@lru_cache(maxsize=64)
+def _gram_index(lang: str, words: tuple[str, ...], k: int) -> dict[tuple[str, ...], list[int]]:
+    index: dict[tuple[str, ...], list[int]] = {}
+    for i, word in enumerate(words):
+        units = _units(word, lang)
+        for gram in {tuple(units[j : j + k]) for j in range(len(units) - k + 1)}:
+            index.setdefault(gram, []).append(i)
+    return index
+
+
+def _longest_shared(a: list[str], b: list[str]) -> int:
+    best, previous = 0, [0] * (len(b) + 1)
+    for x in a:
+        current = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            if x == y:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
+def decoys_for(term: str, lang: str, words, n: int) -> list[str]:
+    """Up to ``n`` real words of the language sharing the longest substring with ``term`` (at
+    least a language-dependent minimum), longest first, then alphabetical; none contains it."""
+    words = tuple(words)
+    k = _MIN_SHARED.get(lang, 4)
+    units = _units(term, lang)
+    index = _gram_index(lang, words, k)
+    candidates = {i for j in range(len(units) - k + 1) for i in index.get(tuple(units[j : j + k]), ())}
+    scored = sorted((-_longest_shared(units, _units(words[i], lang)), words[i]) for i in candidates if term not in words[i])
+    return [word for _, word in scored[:n]]

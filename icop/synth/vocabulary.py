@@ -234,3 +234,26 @@ DOCUMENT_EXTENSIONS = ("pdf", "docx", "pptx", "txt")
 SOFTWARE = ("Office", "PhotoEditor", "MediaPlayer", "Antivirus", "Driver", "Game", "Browser")
 FOLDERS = ("Videos", "Downloads", "Music", "Pictures", "Documents", "Shared", "incoming", "New folder")
 USERS = ("user", "admin", "pc", "home", "owner")
+#: Device and messaging defaults (camera counters, WhatsApp and Telegram names).
+CAMERA_PATTERNS = ("IMG_{n:04d}", "DSC_{n:04d}", "DSC{n:05d}", "P101{n:04d}", "MVI_{n:04d}", "GOPR{n:04d}", "DJI_{n:04d}")
+CAMERA_EXTENSIONS = ("JPG", "jpg", "MOV", "MP4", "png")
+PHOTO_EXTENSIONS = ("jpg", "jpeg", "png", "heic", "mp4")
+SOFTWARE_TAGS = ("setup", "portable", "x64")
+SOFTWARE_EXTENSIONS = ("exe", "zip", "msi", "apk")
+LECTURE_EXTENSIONS = ("mp4", "mp3", "pdf")
+FIXED_WORDS = ("IMG", "VID", "WA", "photo", "karaoke", "C:", "Users", "home", "字幕组", "1080P")
+
+
+def structural_tokens() -> frozenset[str]:
+    """Normalised tokens of the fixed naming material (release tags, codecs, folders, device
+    defaults, episode formats, closed-class identity words): every split shares them, so no real
+    item may contain one."""
+    from icop.text.normalize import norm_view
+
+    fixed = [*GROUPS, *SOURCES, *RESOLUTIONS, *CODECS, *AUDIO, *VIDEO_EXTENSIONS, *AUDIO_EXTENSIONS, *DOCUMENT_EXTENSIONS,
+             *SOFTWARE, *FOLDERS, *USERS, *CAMERA_PATTERNS, *CAMERA_EXTENSIONS, *PHOTO_EXTENSIONS, *SOFTWARE_TAGS,
+             *SOFTWARE_EXTENSIONS, *LECTURE_EXTENSIONS, *FIXED_WORDS]  # fmt: skip
+    for v in VOCABULARIES.values():
+        fixed += [*v.tags, *v.episode, *v.ages, *v.gender, *v.nationality]
+    tokens = {t for text in fixed for t in norm_view(text.replace("{n}", " ").replace("{n:02d}", " ")).split()}
+    return frozenset(t for t in tokens if not t.isdigit())
