@@ -1,21 +1,29 @@
-"""Evaluation metrics, written out so that each one can be checked by hand (notes/evaluation.md).
+"""Evaluation metrics: well-kept libraries where they have the metric, a few lines of our own where not.
 
-Scores are any real numbers where higher means "more likely positive"; labels are 0/1. Ties
-in ranking metrics count half (the Mann-Whitney convention). Proportions get Wilson intervals;
-everything else gets a seeded, stratified bootstrap (resampling within each label, so that
-small groups keep their size). Below ``MIN_N`` positives or negatives a group's statistic is
-reported with the status ``insufficient evidence`` instead of a number.
+Scores are any real numbers where higher means "more likely positive"; labels are 0/1. From
+scikit-learn: average precision, the Brier score, the ROC curve, confusion counts and calibration
+curves. From statsmodels: Wilson intervals, the two-proportion z-test and Holm's correction. From
+scipy: ROC-AUC (as the Mann-Whitney U statistic, see ``roc_auc``) and the bootstrap, resampling
+within each label so that small groups keep their size. Written here: the review-queue metrics (precision, recall and
+workload at a cut of the ranked queue), the bias AUCs of Borkan et al. (2019), which are ROC-AUC
+on chosen subsets, and the expected calibration error. Below ``MIN_N`` positives or negatives a
+group's statistic is reported with the status ``insufficient evidence`` instead of a number.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import bootstrap, mannwhitneyu
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import average_precision_score, brier_score_loss, confusion_matrix, roc_curve
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 MIN_N = 30
-Z95 = 1.959963984540054
 INSUFFICIENT = "insufficient evidence"
 
 
@@ -27,75 +35,102 @@ def _arrays(labels, scores):
     return y, s
 
 
+def _both_classes(y: np.ndarray) -> bool:
+    return bool(y.any() and not y.all())
+
+
+# --------------------------------------------------------------------------- ranking
+
+
 def roc_auc(labels, scores) -> float:
-    """P(score of a random positive > score of a random negative), ties counted half."""
+    """P(score of a random positive > score of a random negative), ties counted half; NaN without both classes.
+
+    That is the Mann-Whitney U of the positives over n_pos * n_neg, the same number as scikit-learn's
+    roc_auc_score (a test holds them together) at a third of its cost: the report computes thousands
+    of AUCs inside bootstraps, where scikit-learn's input checks (~2 ms a call) would dominate.
+    """
     y, s = _arrays(labels, scores)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if not n_pos or not n_neg:
+    if not _both_classes(y):
         return float("nan")
-    ranks = _average_ranks(s)
-    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    order = np.argsort(values, kind="mergesort")
-    sorted_values = values[order]
-    ranks = np.empty(values.size, dtype=np.float64)
-    boundaries = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1], True])
-    for start, end in zip(boundaries[:-1], boundaries[1:]):
-        ranks[order[start:end]] = (start + end + 1) / 2  # average of ranks start+1 .. end
-    return ranks
+    return float(mannwhitneyu(s[y], s[~y], method="asymptotic").statistic / (y.sum() * (~y).sum()))
 
 
 def average_precision(labels, scores) -> float:
-    """Mean of the precision at the rank of each positive (ties broken by sorting positives last)."""
+    """Precision averaged over the recall steps of the ranked list; tied scores are one step (scikit-learn's rule)."""
     y, s = _arrays(labels, scores)
-    if not y.any():
-        return float("nan")
-    order = np.lexsort((y, -s))  # by score descending; among ties, negatives first (pessimistic)
-    hits = y[order]
-    precision = np.cumsum(hits) / np.arange(1, hits.size + 1)
-    return float(precision[hits].mean())
+    return float(average_precision_score(y, s)) if y.any() else float("nan")
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """Counts of flagged and unflagged names by label, and the rates the report quotes."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @property
+    def tpr(self) -> float:
+        return self.tp / max(self.tp + self.fn, 1)
+
+    @property
+    def fpr(self) -> float:
+        return self.fp / max(self.fp + self.tn, 1)
+
+
+def confusion(labels, flagged) -> Confusion:
+    """The one place confusion counts are made."""
+    tn, fp, fn, tp = confusion_matrix(np.asarray(labels, bool), np.asarray(flagged, bool), labels=[False, True]).ravel()
+    return Confusion(tp=int(tp), fp=int(fp), fn=int(fn), tn=int(tn))
 
 
 def tpr_fpr_at(labels, scores, threshold: float) -> tuple[float, float]:
+    """TPR and FPR when every score at or above ``threshold`` is flagged."""
     y, s = _arrays(labels, scores)
-    flagged = s >= threshold
-    return float((flagged & y).sum() / max(y.sum(), 1)), float((flagged & ~y).sum() / max((~y).sum(), 1))
+    counts = confusion(y, s >= threshold)
+    return counts.tpr, counts.fpr
 
 
 def fpr_at_tpr(labels, scores, target: float) -> float:
     """The lowest FPR of any threshold whose TPR reaches ``target``."""
     y, s = _arrays(labels, scores)
-    positives = np.sort(s[y])[::-1]
-    if positives.size == 0:
+    if not y.any():
         return float("nan")
-    threshold = positives[max(math.ceil(target * positives.size), 1) - 1]
-    return tpr_fpr_at(y, s, threshold)[1]
+    if y.all():
+        return 0.0
+    fpr, tpr, _ = roc_curve(y, s, drop_intermediate=False)
+    return float(fpr[np.searchsorted(tpr, target)])
+
+
+# --------------------------------------------------------------------------- the review queue
+# No library has these: they read the queue a reviewer works through, best score first, and
+# break ties pessimistically (negatives before positives) so that no figure flatters the model.
+
+
+def _queue(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Labels in review order: by score descending; among ties, negatives first."""
+    return y[np.lexsort((y, -s))]
 
 
 def precision_at_k(labels, scores, k: int) -> float:
-    y, s = _arrays(labels, scores)
-    order = np.lexsort((y, -s))
-    k = min(k, y.size)
-    return float(y[order[:k]].sum() / k) if k else float("nan")
+    queue = _queue(*_arrays(labels, scores))
+    k = min(k, queue.size)
+    return float(queue[:k].sum() / k) if k else float("nan")
 
 
 def recall_at_k(labels, scores, k: int) -> float:
-    y, s = _arrays(labels, scores)
-    order = np.lexsort((y, -s))
-    return float(y[order[:k]].sum() / max(y.sum(), 1))
+    queue = _queue(*_arrays(labels, scores))
+    return float(queue[:k].sum() / max(queue.sum(), 1))
 
 
 def workload_at_recall(labels, scores, recall: float) -> float:
     """W(R) = min{k : recall@k >= R} / N: the share of the queue a reviewer must read."""
-    y, s = _arrays(labels, scores)
-    order = np.lexsort((y, -s))
-    found = np.cumsum(y[order])
-    needed = math.ceil(recall * y.sum())
+    queue = _queue(*_arrays(labels, scores))
+    needed = math.ceil(recall * queue.sum())
     if needed == 0:
         return 0.0
-    return float((np.searchsorted(found, needed) + 1) / y.size)
+    return float((np.searchsorted(np.cumsum(queue), needed) + 1) / queue.size)
 
 
 def wss_at_recall(labels, scores, recall: float) -> float:
@@ -103,32 +138,60 @@ def wss_at_recall(labels, scores, recall: float) -> float:
     return float(1 - workload_at_recall(labels, scores, recall) - (1 - recall))
 
 
+# --------------------------------------------------------------------------- calibration
+
+
 def brier(labels, probabilities) -> float:
     y, p = _arrays(labels, probabilities)
-    return float(np.mean((p - y) ** 2))
+    return float(brier_score_loss(y, p, pos_label=True))
 
 
-def ece(labels, probabilities, bins: int = 15) -> float:
-    """Expected calibration error over equal-mass bins: sum_b (n_b/N) |mean(y_b) - mean(p_b)|."""
+@dataclass(frozen=True)
+class CalibrationBin:
+    n: int
+    mean_probability: float
+    observed_rate: float
+
+
+def calibration_bins(labels, probabilities, *, bins: int) -> list[CalibrationBin]:
+    """scikit-learn's equal-mass (quantile) calibration curve, with the number of names in each bin.
+
+    scikit-learn returns only the two curves; the counts come from its documented binning (edges
+    at the quantiles of the probabilities, a value on an edge in the lower bin), and a test holds
+    the two together. Tied probabilities always share a bin, so a heavily tied bin can be larger
+    than N / bins and the curve can have fewer than ``bins`` points.
+    """
     y, p = _arrays(labels, probabilities)
-    if y.size == 0:
-        return float("nan")
-    order = np.argsort(p, kind="mergesort")
-    total = 0.0
-    for chunk in np.array_split(order, min(bins, y.size)):
-        total += chunk.size / y.size * abs(y[chunk].mean() - p[chunk].mean())
-    return float(total)
+    if not y.size:
+        return []
+    observed, predicted = calibration_curve(y, p, n_bins=bins, strategy="quantile", pos_label=True)
+    edges = np.percentile(p, np.linspace(0, 1, bins + 1) * 100)  # scikit-learn's expression, to the last bit
+    counts = np.bincount(np.searchsorted(edges[1:-1], p), minlength=bins)
+    return [
+        CalibrationBin(n=int(n), mean_probability=float(mean), observed_rate=float(rate))
+        for n, mean, rate in zip(counts[counts > 0], predicted, observed, strict=True)
+    ]
 
 
 def reliability(labels, probabilities, bins: int = 10) -> list[dict]:
     """Equal-mass bins: mean predicted probability against the observed positive rate."""
-    y, p = _arrays(labels, probabilities)
-    order = np.argsort(p, kind="mergesort")
-    return [
-        {"n": int(c.size), "mean_probability": float(p[c].mean()), "observed_rate": float(y[c].mean())}
-        for c in np.array_split(order, min(bins, max(y.size, 1)))
-        if c.size
-    ]
+    return [vars(b) for b in calibration_bins(labels, probabilities, bins=bins)]
+
+
+def ece(labels, probabilities, bins: int = 15) -> float:
+    """Expected calibration error over equal-mass bins: sum_b (n_b/N) |observed_b - mean_probability_b|.
+
+    Written here because scikit-learn has no ECE (scikit-learn issue #18268); the bins are its
+    calibration curve's, so the ECE and the reliability diagram are read off one binning.
+    """
+    curve = calibration_bins(labels, probabilities, bins=bins)
+    total = sum(b.n for b in curve)
+    if not total:
+        return float("nan")
+    return float(sum(b.n / total * abs(b.observed_rate - b.mean_probability) for b in curve))
+
+
+# --------------------------------------------------------------------------- bias (Borkan et al. 2019)
 
 
 def subgroup_auc(labels, scores, in_group) -> float:
@@ -154,7 +217,7 @@ def bnsp_auc(labels, scores, in_group) -> float:
     return roc_auc(y[keep], s[keep])
 
 
-def average_equality_gap(labels, scores, in_group, positive: bool) -> float:
+def average_equality_gap(labels, scores, in_group, *, positive: bool) -> float:
     """AEG = 1/2 - MWU / (n1 n2): the group's (positive or negative) scores against the background's."""
     g = np.asarray(in_group, dtype=bool)
     y, s = _arrays(labels, scores)
@@ -162,20 +225,19 @@ def average_equality_gap(labels, scores, in_group, positive: bool) -> float:
     inside, outside = s[g & cls], s[~g & cls]
     if not inside.size or not outside.size:
         return float("nan")
-    combined = np.r_[inside, outside]
-    labels_ = np.r_[np.ones(inside.size, bool), np.zeros(outside.size, bool)]
-    return float(0.5 - roc_auc(labels_, combined))
+    return float(0.5 - roc_auc(np.r_[np.ones(inside.size, bool), np.zeros(outside.size, bool)], np.r_[inside, outside]))
 
 
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+# --------------------------------------------------------------------------- uncertainty and tests
+
+
+def wilson(successes: int, n: int, *, alpha: float = 0.05) -> tuple[float, float]:
     """Wilson score interval for a proportion; with zero successes the upper bound is near 3/n."""
     if n == 0:
         return (float("nan"), float("nan"))
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low, high = proportion_confint(successes, n, alpha=alpha, method="wilson")
+    # At 0 (or n) successes the bound is exactly 0 (or 1); statsmodels leaves rounding noise (~1e-17).
+    return (0.0 if successes == 0 else float(low), 1.0 if successes == n else float(high))
 
 
 def rule_of_three(n: int) -> float:
@@ -184,48 +246,48 @@ def rule_of_three(n: int) -> float:
 
 
 def stratified_bootstrap(
-    labels, scores, statistic: Callable, n_boot: int = 1000, seed: int = 0, extra=None, alpha: float = 0.05
+    labels, scores, statistic: Callable, *, n_boot: int = 1000, seed: int = 0, extra=None, alpha: float = 0.05
 ) -> tuple[float, float]:
-    """Percentile interval of ``statistic(labels, scores[, extra])`` resampling within each label."""
+    """Percentile interval of ``statistic(labels, scores[, extra])``, resampling names within each label.
+
+    scipy resamples each of several samples independently; the samples are the row indices of
+    each label, so a resample keeps both class sizes and each name's score and ``extra`` together.
+    """
     y, s = _arrays(labels, scores)
-    rng = np.random.default_rng(seed)
-    pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
-    values = []
-    for _ in range(n_boot):
-        index = (
-            np.r_[rng.choice(pos, pos.size), rng.choice(neg, neg.size)] if pos.size and neg.size else rng.choice(y.size, y.size)
-        )
-        args = (y[index], s[index]) + ((np.asarray(extra)[index],) if extra is not None else ())
-        value = statistic(*args)
-        if not math.isnan(value):
-            values.append(value)
-    if not values:
-        return (float("nan"), float("nan"))
-    return (float(np.quantile(values, alpha / 2)), float(np.quantile(values, 1 - alpha / 2)))
+    columns = (y, s) if extra is None else (y, s, np.asarray(extra))
+    strata = [np.flatnonzero(y), np.flatnonzero(~y)]
+
+    def on_rows(*indices):
+        rows = np.concatenate(indices)
+        return statistic(*(column[rows] for column in columns))
+
+    result = bootstrap(
+        [stratum for stratum in strata if stratum.size],
+        on_rows,
+        n_resamples=n_boot,
+        batch=50,  # bounds memory at 50 x N row indices
+        vectorized=False,
+        confidence_level=1 - alpha,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    return (float(result.confidence_interval.low), float(result.confidence_interval.high))
 
 
 def holm(p_values: list[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values (monotone, capped at 1)."""
-    order = np.argsort(p_values, kind="mergesort")
-    m = len(p_values)
-    adjusted = np.empty(m)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p_values[i]))
-        adjusted[i] = running
-    return adjusted.tolist()
+    if not p_values:
+        return []
+    return multipletests(p_values, method="holm")[1].tolist()
 
 
 def two_proportion_p(k1: int, n1: int, k2: int, n2: int) -> float:
-    """Two-sided p-value of the pooled two-proportion z-test."""
+    """Two-sided p-value of the pooled two-proportion z-test (1 when both rates are 0 or both 1)."""
     if not n1 or not n2:
         return float("nan")
-    pooled = (k1 + k2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 1.0
-    z = (k1 / n1 - k2 / n2) / se
-    return math.erfc(abs(z) / math.sqrt(2))
+    if k1 + k2 in (0, n1 + n2):
+        return 1.0  # no variance: the z statistic is 0 / 0
+    return float(proportions_ztest([k1, k2], [n1, n2])[1])
 
 
 def ppv_at_prevalence(tpr: float, fpr: float, prevalence: float) -> float:

@@ -5,20 +5,29 @@ without building the matrix)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from icop.features.definition import FeatureSpace
 from icop.keywords import KeywordMatcher
 from icop.text.normalize import Normalized
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+
+def _csr(*args, **kwargs) -> sp.csr_matrix:
+    import scipy.sparse  # here: the batch scorer holds a Featuriser but builds no matrix, and scipy is slow to import
+
+    return scipy.sparse.csr_matrix(*args, **kwargs)
 
 
 def ngram_matrix(space: FeatureSpace, family: str, texts: Sequence[str]) -> sp.csr_matrix:
     """Counts of the hashed n-grams of ``family`` per text (rows = texts, columns = the whole
     feature space); n-grams in reserved slots are left out."""
     if not texts:
-        return sp.csr_matrix((0, space.size), dtype=np.int32)
+        return _csr((0, space.size), dtype=np.int32)
     buffer, lengths = space.flat_buffer(texts)
     row_of_position = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
     nonpad = np.concatenate([[0], np.cumsum(buffer != 0)])
@@ -31,7 +40,7 @@ def ngram_matrix(space: FeatureSpace, family: str, texts: Sequence[str]) -> sp.c
         cols.append(slots[real] + space.offsets[family])
     rows, cols = np.concatenate(rows), np.concatenate(cols)
     data = np.ones(rows.shape[0], dtype=np.int32)
-    matrix = sp.csr_matrix((data, (rows, cols)), shape=(len(texts), space.size), dtype=np.int32)
+    matrix = _csr((data, (rows, cols)), shape=(len(texts), space.size), dtype=np.int32)
     matrix.sum_duplicates()
     return matrix
 
@@ -65,7 +74,7 @@ class Featuriser:
     def _subwords(self, names: Sequence[Normalized]) -> sp.csr_matrix:
         s = self.space
         if self.subwords is None or not s.subword_vocab:
-            return sp.csr_matrix((len(names), s.size), dtype=np.int32)
+            return _csr((len(names), s.size), dtype=np.int32)
         pieces = self.subwords.encode([n.norm for n in names])
         return _counts_matrix(pieces, s.offsets["subword"], s.size)
 
@@ -88,14 +97,14 @@ class Featuriser:
         rows = np.concatenate([rows, np.arange(len(names))])
         cols = np.concatenate([cols + s.offsets["obfusc"], ext_cols])
         values = np.concatenate([values, np.ones(len(names), dtype=np.int32)])
-        return sp.csr_matrix((values, (rows, cols)), shape=(len(names), s.size), dtype=np.int32)
+        return _csr((values, (rows, cols)), shape=(len(names), s.size), dtype=np.int32)
 
 
 def _counts_matrix(columns: list[list[int]], offset: int, width: int) -> sp.csr_matrix:
     lengths = np.fromiter((len(c) for c in columns), dtype=np.int64, count=len(columns))
     rows = np.repeat(np.arange(len(columns), dtype=np.int64), lengths)
     cols = np.fromiter((c for cs in columns for c in cs), dtype=np.int64, count=int(lengths.sum())) + offset
-    matrix = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int32), (rows, cols)), shape=(len(columns), width), dtype=np.int32)
+    matrix = _csr((np.ones(rows.shape[0], dtype=np.int32), (rows, cols)), shape=(len(columns), width), dtype=np.int32)
     matrix.sum_duplicates()
     return matrix
 
@@ -104,4 +113,4 @@ def _place_rows(matrix: sp.csr_matrix, rows: list[int], total: int) -> sp.csr_ma
     """Spread the rows of ``matrix`` to positions ``rows`` of a ``total``-row matrix."""
     coo = matrix.tocoo()
     mapping = np.asarray(rows, dtype=np.int64)
-    return sp.csr_matrix((coo.data, (mapping[coo.row], coo.col)), shape=(total, matrix.shape[1]), dtype=np.int32)
+    return _csr((coo.data, (mapping[coo.row], coo.col)), shape=(total, matrix.shape[1]), dtype=np.int32)

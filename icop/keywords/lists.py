@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from icop.errors import KeywordListError
@@ -62,8 +63,10 @@ class KeywordList:
         return {e.id: e for e in self.entries}
 
 
+@lru_cache(maxsize=1 << 14)
 def match_key(term: str) -> str:
-    """The form an entry is matched by: the ``fold`` view of its normalised term."""
+    """The form an entry is matched by: the ``fold`` view of its normalised term (loading a list
+    and building its matcher both ask, so each term is normalised once)."""
     return normalize(term).fold
 
 

@@ -14,9 +14,9 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from icop import keywords as keyword_lists
 from icop.errors import BundleError
@@ -25,6 +25,9 @@ from icop.keywords import KeywordList, KeywordMatcher
 from icop.model.base import SCALE_BITS, Model
 from icop.model.calibration import Calibration, OperatingPoint
 from icop.text.normalize import Normalized
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 
 @dataclass

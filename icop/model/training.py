@@ -261,10 +261,19 @@ def _version(package: str) -> str:
 
 
 def _git_commit() -> str | None:
+    """The commit of the code that trained, when it runs from a git checkout of icop (None when installed).
+
+    Only when git tracks this very file: an installed copy inside some other repository (a venv in a
+    project folder) must not record that repository's commit.
+    """
+    here = Path(__file__)
     try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent, timeout=5
+        tracked = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", here.name], capture_output=True, cwd=here.parent, timeout=5
         )
+        if tracked.returncode != 0:
+            return None
+        result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=here.parent, timeout=5)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() or None if result.returncode == 0 else None

@@ -9,8 +9,11 @@ library versions.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from array import array
 from collections.abc import Iterable
+from itertools import chain
 
 import icu
 import regex
@@ -28,27 +31,45 @@ ZWSP = "\u200b"
 LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s"}
 
 
-def _all_chars():
+_NATIVE_UTF32 = "utf-32-le" if sys.byteorder == "little" else "utf-32-be"
+
+
+def code_point_text(points: Iterable[int], *, nul_after_each: bool = False) -> str:
+    """The characters of ``points`` as one string, optionally each followed by NUL, built in C:
+    the tables here scan the code space at import, where a Python loop would cost tens of ms."""
+    values = array("I", points)  # 4 bytes a code point on every platform CPython supports
+    if nul_after_each:
+        spaced = array("I", bytes(2 * values.itemsize * len(values)))
+        spaced[::2] = values
+        values = spaced
+    return values.tobytes().decode(_NATIVE_UTF32, "surrogatepass")
+
+
+def _all_chars() -> str:
     """Planes 0-1 and the tag/variation-selector block: no separator, digit or invisible lies elsewhere."""
-    for cp in (*range(0xD800), *range(0xE000, 0x20000), *range(0xE0000, 0xE0200)):
-        yield chr(cp)
+    return code_point_text(chain(range(0xD800), range(0xE000, 0x20000), range(0xE0000, 0xE0200)))
+
+
+#: Letters, marks, non-decimal numbers, and unassigned and private-use points: never separators,
+#: invisibles or digits (the last two have no decomposition or case, so they fold to nothing else).
+_INERT_CATEGORIES = frozenset(["Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nl", "No", "Cn", "Co"])
 
 
 def _build_tables():
-    """One pass over the code space builds every table below."""
+    """One pass over the code space builds every table below (categories looked up in one C-level map)."""
     base_separators = set(SEPARATORS) | set(_EXTRA_SEPARATORS)
-    separators, invisibles, digits = set(), {}, {}
-    for ch in _all_chars():
-        cat = unicodedata.category(ch)
-        if cat[0] in "LMN" and cat != "Nd" and not _is_invisible_mark(ch):
-            continue  # letters, marks and non-decimal numbers never separate or vanish
+    separators, invisibles, digits = set(), set(_INVISIBLE_MARKS), {}
+    chars = _all_chars()
+    for ch, cat in zip(chars, map(unicodedata.category, chars)):
+        if cat in _INERT_CATEGORIES:
+            continue
         if cat[0] in "PZSC" and _folds_to_separators(ch, base_separators):
             separators.add(ch)
-        elif (cat in ("Cc", "Cf") or _is_invisible_mark(ch)) and ch != ZWSP:
-            invisibles[ord(ch)] = None
-        if cat == "Nd" and not ch.isascii() and not _is_zawgyi_codepoint(ch):
+        elif cat in ("Cc", "Cf") and ch != ZWSP:
+            invisibles.add(ord(ch))
+        elif cat == "Nd" and not ch.isascii() and not _is_zawgyi_codepoint(ch):
             digits[ord(ch)] = str(unicodedata.digit(ch))
-    return frozenset(separators), invisibles, digits
+    return frozenset(separators), dict.fromkeys(sorted(invisibles)), digits
 
 
 def _folds_to_separators(ch: str, base: set[str]) -> bool:
@@ -63,14 +84,19 @@ def _is_zawgyi_codepoint(ch: str) -> bool:
     return 0x1090 <= ord(ch) <= 0x1099
 
 
-def _is_invisible_mark(ch: str) -> bool:
-    cp = ord(ch)
-    return (
-        cp == 0x034F  # combining grapheme joiner
-        or 0xFE00 <= cp <= 0xFE0F  # variation selectors
-        or 0xE0100 <= cp <= 0xE01EF  # variation selectors supplement
-        or cp in (0x115F, 0x1160, 0x3164, 0xFFA0)  # Hangul fillers render as nothing
-    )
+#: Marks and fillers that render as nothing although they are not format characters (all letters
+#: or marks by category, so never separators or digits).
+_INVISIBLE_MARKS = frozenset(
+    [
+        0x034F,  # combining grapheme joiner
+        *range(0xFE00, 0xFE10),  # variation selectors
+        *range(0xE0100, 0xE01F0),  # variation selectors supplement
+        0x115F,  # Hangul fillers
+        0x1160,
+        0x3164,
+        0xFFA0,
+    ]
+)
 
 
 SEPARATOR_CHARS, INVISIBLE_TABLE, DIGIT_TABLE = _build_tables()

@@ -28,17 +28,14 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import repeat
 from math import exp
 from typing import NamedTuple
 
 import icu
-import opencc
 import regex
 from khmerspell import khnormal
-from myanmartools import ZawgyiDetector
-from pythainlp.util import normalize as thai_normalize
 
 from icop.compiled import DRIVERS
 from icop.text import charsets
@@ -257,7 +254,7 @@ def compiled_tables() -> dict:
     myanmar = charsets.FAMILY_PATTERNS["myanmar"]
     return {
         "separators": charsets.SEPARATOR_CHARS,
-        "myanmar": "".join(ch for ch in map(chr, range(0x1000, 0x20000)) if myanmar.match(ch)),
+        "myanmar": "".join(myanmar.findall(charsets.code_point_text(range(0x1000, 0x20000)))),  # a one-character pattern
         "counts": Obfuscation._fields,
     }
 
@@ -353,10 +350,6 @@ def _decode(raw: str | bytes) -> Decoded:
     return Decoded(raw, "utf-8") if isinstance(raw, str) else decode(bytes(raw))
 
 
-_zawgyi_detector = ZawgyiDetector()
-_zawgyi_to_unicode = icu.Transliterator.createInstance("Zawgyi-my")
-
-
 def _zawgyi_decision(stem: str, raw_tokens: list[str]) -> tuple[float, bool]:
     """(probability, convert?) for the whole name.
 
@@ -384,12 +377,29 @@ def _zawgyi_probability(texts: list[str]) -> float:
     return 1 / (1 + exp(-total)) if total < 0 else exp(total) / (1 + exp(total))
 
 
-#: The detector is a Markov chain over character pairs; its public API returns only the final
-#: probability, so its pair scores are summed here from its own tables: each character's state
-#: exactly as the detector's ``_state`` gives it (0 for all others), and its parameter array.
-_ZAWGYI_STATES = {ch: _zawgyi_detector._state(ch) for ch in _zawgyi_detector._chars}
-_ZAWGYI_SIZE = len(_zawgyi_detector._chars) + 1
-_ZAWGYI_PARAMS = _zawgyi_detector._params
+class _ZawgyiTools(NamedTuple):
+    """The detector is a Markov chain over character pairs; its public API returns only the final
+    probability, so its pair scores are summed here from its own tables: each character's state
+    exactly as the detector's ``_state`` gives it (0 for all others), and its parameter array."""
+
+    states: dict[str, int]
+    size: int
+    params: Sequence[float]
+    to_unicode: icu.Transliterator
+
+
+@cache
+def _zawgyi_tools() -> _ZawgyiTools:
+    # Built on the first Myanmar text rather than at import: it is a tenth of icop's start-up.
+    from myanmartools import ZawgyiDetector
+
+    detector = ZawgyiDetector()
+    return _ZawgyiTools(
+        {ch: detector._state(ch) for ch in detector._chars},
+        len(detector._chars) + 1,
+        detector._params,
+        icu.Transliterator.createInstance("Zawgyi-my"),
+    )
 
 
 @lru_cache(maxsize=1 << 16)
@@ -397,8 +407,9 @@ def _zawgyi_log_odds(text: str) -> float:
     """Minus the sum of the detector's pair scores (NaN pairs, between foreign characters, skipped)."""
     if not charsets.FAMILY_PATTERNS["myanmar"].search(text):
         return 0.0
-    states = [0, *map(_ZAWGYI_STATES.get, text, repeat(0)), 0]
-    pairs = [_ZAWGYI_PARAMS[a * _ZAWGYI_SIZE + b] for a, b in zip(states, states[1:])]
+    tools = _zawgyi_tools()
+    states = [0, *map(tools.states.get, text, repeat(0)), 0]
+    pairs = [tools.params[a * tools.size + b] for a, b in zip(states, states[1:])]
     return -sum([x for x in pairs if x == x])
 
 
@@ -406,7 +417,7 @@ def _zawgyi_log_odds(text: str) -> float:
 def _zawgyi_convert(prepared: str) -> str:
     if not charsets.FAMILY_PATTERNS["myanmar"].search(prepared):
         return prepared
-    return _prepare(_zawgyi_to_unicode.transliterate(prepared))[0]
+    return _prepare(_zawgyi_tools().to_unicode.transliterate(prepared))[0]
 
 
 #: One raw token in each view (space-joined when NFKC split it) and the obfuscation it showed.
@@ -512,13 +523,13 @@ def _script_repairs(text: str) -> str:
         return text
     if max(text) >= "\u0e00":  # Thai, Lao, Khmer and the CJK family all lie above U+0E00
         if _THAI_NEEDS_REPAIR_RE.search(text):
-            text = thai_normalize(text)
+            text = _thai_normalize(text)
         if "\u0ecd\u0eb2" in text:
             text = text.replace("\u0ecd\u0eb2", "\u0eb3")
         if _FAMILY["khmer"].search(text):
             text = "".join([_khmer_syllable(syllable) for syllable in _KHMER_SYLLABLE_RE.split(text)])
         if _FAMILY["cjk"].search(text) and not _KANA_RE.search(text):
-            text = _t2s.convert(text)  # Han folding; a token with kana is Japanese and keeps its kanji
+            text = _t2s().convert(text)  # Han folding; a token with kana is Japanese and keeps its kanji
     return _vietnamese_old_tone_placement(text)
 
 
@@ -532,7 +543,20 @@ def _khmer_syllable(syllable: str) -> str:
     return khnormal(syllable)
 
 
-_t2s = opencc.OpenCC("t2s")
+def _thai_normalize(text: str) -> str:
+    # Imported here: PyThaiNLP takes a tenth of icop's start-up and is needed only for Thai that needs repair.
+    from pythainlp.util import normalize as thai_normalize
+
+    return thai_normalize(text)
+
+
+@cache
+def _t2s():
+    import opencc  # on the first Han text: start-up pays only for the scripts a run meets
+
+    return opencc.OpenCC("t2s")
+
+
 #: What PyThaiNLP's normalize() repairs (doubled SARA E, tone before vowel, NIKHAHIT, vowel before
 #: tone, LAKKHANGYAO, repeated vowels or signs, repeated tone marks, a leading mark); text without
 #: any of these passes through it unchanged, so it is skipped (a property test holds this).
@@ -584,8 +608,14 @@ def _vietnamese_old_tone_placement(text: str) -> str:
 def _foldable_points() -> list[int]:
     """Code points ``_fold`` can act on: the combining marks it strips, every character whose
     canonical decomposition holds one, and the fold table's own characters."""
-    decomposing = (cp for cp in range(0xC0, 0x20000) if not unicodedata.is_normalized("NFD", chr(cp)))
-    marked = [cp for cp in decomposing if any("\u0300" <= c <= "\u036f" for c in unicodedata.normalize("NFD", chr(cp)))]
+    # One NFD call for all, NUL after each character: NUL is a starter, so no reordering crosses
+    # it, and the NULs before a mark tell whose decomposition the mark belongs to.
+    decomposed = unicodedata.normalize("NFD", charsets.code_point_text(range(0xC0, 0x20000), nul_after_each=True))
+    marked, owner, scanned = [], 0xC0, 0
+    for mark in re.finditer("[\u0300-\u036f]", decomposed):
+        owner += decomposed.count("\0", scanned, mark.start())
+        scanned = mark.start()
+        marked.append(owner)  # repeated for a decomposition with several marks: char_class takes each once
     return [*range(0x300, 0x370), *marked, *_FOLD_TABLE]
 
 

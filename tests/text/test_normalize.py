@@ -5,13 +5,13 @@ import unicodedata
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from myanmartools import ZawgyiDetector
 
 from icop import synth
 from icop.text import charsets
 from icop.text import golden as spec
 from icop.text import normalize as normalize_module
 from icop.text.normalize import (
-    _zawgyi_detector,
     aligned_tokens,
     normalize,
     normalize_batch,
@@ -21,6 +21,7 @@ from icop.text.normalize import (
 from tests.conftest import DATA
 
 GOLDEN = spec.read_tsv(DATA / "normalize_golden.tsv")
+DETECTOR = ZawgyiDetector()
 
 
 def test_golden_file_covers_every_language_with_fifteen_cases():
@@ -82,7 +83,7 @@ def test_zawgyi_is_converted_only_when_detected():
 
 @pytest.mark.parametrize("text", ["ျမန္မာ ဗီဒီယို", "မြန်မာ ဗီဒီယို abc ဗီဒီယို", "ေမြးေန႔_2024", "ကျောင်း"])
 def test_summed_zawgyi_log_odds_equal_the_detector_on_the_whole_name(text):
-    assert normalize(text).zawgyi_probability == pytest.approx(_zawgyi_detector.get_zawgyi_probability(text), rel=1e-9)
+    assert normalize(text).zawgyi_probability == pytest.approx(DETECTOR.get_zawgyi_probability(text), rel=1e-9)
 
 
 @settings(max_examples=300, deadline=None)
@@ -91,7 +92,7 @@ def test_zawgyi_pair_scores_equal_the_detectors_own(text):
     from math import isnan
 
     has_myanmar = any("\u1000" <= c <= "\u109f" for c in text)
-    expected = -sum(x for x in _zawgyi_detector._llrs(text) if not isnan(x)) if has_myanmar else 0.0
+    expected = -sum(x for x in DETECTOR._llrs(text) if not isnan(x)) if has_myanmar else 0.0
     assert normalize_module._zawgyi_log_odds.__wrapped__(text) == expected
 
 
