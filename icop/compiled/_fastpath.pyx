@@ -11,7 +11,7 @@ tests: the extension split of names with an ASCII tail, and the n-gram hash.
 
 from cpython.dict cimport PyDict_GetItem
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject, PyTypeObject, Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_Substring
@@ -29,6 +29,7 @@ cdef extern from "Python.h":
 cdef enum:
     SEP_LIMIT = 0x20000
     MAX_COUNTS = 16
+    MAX_HASH_BITS = 28  # the presence bitmap of a 28-bit table is 32 MB
 cdef unsigned char _separator[SEP_LIMIT]
 cdef unsigned char _myanmar[SEP_LIMIT]
 cdef int _N_COUNTS = 0, _REJOINED = -1, _ZAWGYI_CONVERTED = -1
@@ -359,19 +360,25 @@ cdef bint _sum_known(str text, dict values, dict missing, long long* total) exce
 
 def ngram_sums(list texts, const int[::1] weights, unsigned int seed, int bits, int pad, int max_n,
                unsigned int prime, unsigned int multiplier):
-    """features.ngram_windows summed per text: over each text padded with ``pad`` NULs per side,
-    every n-gram (n <= max_n) hashed as h = h * prime + c from ``seed`` (uint32), slot = top
-    ``bits`` bits of h * multiplier, its weight added (all-NUL n-grams have weight 0)."""
-    cdef Py_ssize_t i, s, k, end, length, padded, n = PyList_GET_SIZE(texts), capacity = 0
-    cdef unsigned int h
+    """FeatureSpace.ngram_windows summed per text, each slot once (presence): over each text padded
+    with ``pad`` NULs per side, every n-gram (n <= max_n) hashed as h = h * prime + c from ``seed``
+    (uint32), slot = top ``bits`` bits of h * multiplier, the weight of each distinct slot added
+    (all-NUL n-grams have weight 0)."""
+    cdef Py_ssize_t i, s, k, t, end, length, padded, n = PyList_GET_SIZE(texts), capacity = 0
+    cdef unsigned int h, slot
     cdef long long total
     cdef int shift = 32 - bits
     cdef unsigned int* chars = NULL
-    if not 0 < bits <= 32 or weights.shape[0] < (1 << bits):
-        raise ValueError(f"a {bits}-bit hash needs {1 << bits} weights, got {weights.shape[0]}")
+    cdef unsigned int* touched = NULL
+    cdef unsigned char* seen = NULL
+    if not 0 < bits <= MAX_HASH_BITS or weights.shape[0] < (1 << bits):
+        raise ValueError(f"a {bits}-bit hash needs {1 << bits} weights (at most {MAX_HASH_BITS} bits), got {weights.shape[0]}")
     out = np.zeros(n, dtype=np.int64)
     cdef long long[:] sums = out
     try:
+        seen = <unsigned char*>PyMem_Calloc((1 << bits) // 8 + 1, 1)  # one bit per slot, cleared after each text
+        if seen == NULL:
+            raise MemoryError()
         for i in range(n):
             text = _text_at(texts, i)
             length = PyUnicode_GET_LENGTH(text)
@@ -379,20 +386,32 @@ def ngram_sums(list texts, const int[::1] weights, unsigned int seed, int bits, 
             if padded > capacity:
                 capacity = max(2 * capacity, padded, 256)
                 PyMem_Free(chars)
+                PyMem_Free(touched)
                 chars = <unsigned int*>PyMem_Malloc(capacity * sizeof(unsigned int))
-                if chars == NULL:
+                touched = <unsigned int*>PyMem_Malloc(capacity * max_n * sizeof(unsigned int))
+                if chars == NULL or touched == NULL:
                     raise MemoryError()
             # The padded code points, read once (each is part of up to max_n windows).
             for k in range(padded):
                 chars[k] = PyUnicode_READ_CHAR(text, k - pad) if pad <= k < pad + length else 0
             total = 0
+            t = 0
             for s in range(padded):
                 h = seed
                 end = min(s + max_n, padded)
                 for k in range(s, end):
                     h = h * prime + chars[k]
-                    total += weights[(h * multiplier) >> shift]
+                    slot = (h * multiplier) >> shift
+                    if not seen[slot >> 3] & (1 << (slot & 7)):
+                        seen[slot >> 3] |= 1 << (slot & 7)
+                        touched[t] = slot
+                        t += 1
+                        total += weights[slot]
+            for k in range(t):
+                seen[touched[k] >> 3] = 0
             sums[i] = total
     finally:
         PyMem_Free(chars)
+        PyMem_Free(touched)
+        PyMem_Free(seen)
     return out

@@ -7,10 +7,11 @@ hashing and family order from :class:`FeatureSpace`; a property test holds every
 Feature space (one weight vector; each family owns a contiguous range, in :data:`FAMILIES` order):
 
 ==========  ==========================================================================
-family      features (all values are small non-negative integer counts)
+family      features (all values are small non-negative integers)
 ==========  ==========================================================================
-ngram       hashed character n-grams, n = 1..5, over the ``norm`` view padded with four
-            NULs on each side (so beginnings and ends of names are n-grams too)
+ngram       presence (0 or 1) of each hashed character n-gram slot, n = 1..5, over the
+            ``norm`` view padded with four NULs on each side (so beginnings and ends of
+            names are n-grams too): a slot counts once per name however often it occurs
 skel        the same over the ``skel`` view, only for names whose skel differs from norm
 subword     sentencepiece unigram piece ids of each token of the ``norm`` view (subwords.Subwords)
 keyword     one per keyword entry found (by entry id order of the list)
@@ -19,7 +20,11 @@ obfusc      obfuscation counts from normalisation (clipped at 15)
 ext         the extension, hashed into a few buckets
 ==========  ==========================================================================
 
-Hashing (docs/ARCHITECTURE.md): over the code points of a flat buffer holding every name of a
+Presence, not counts, for the n-gram families: a name's n-gram evidence then grows with the
+number of *distinct* n-grams it holds, not with repetitions, so long or repetitive benign text
+does not pile up weight (measured on the open-world corpus: docs/ARCHITECTURE.md).
+
+Hashing: over the code points of a flat buffer holding every name of a
 batch, h = h * P + c (uint32, wrapping), grown one character at a time so that the hash of each
 n-gram extends the (n-1)-gram's; the slot is the top ``bits`` of h * M. N-grams made only of
 padding map to reserved slots whose weight is always zero, so a scorer can sum over every window
@@ -69,7 +74,13 @@ class FeatureSpace:
     #: Longer names are truncated to their first MAX_NAME_CHARS characters before scoring.
     MAX_NAME_CHARS: ClassVar[int] = 1024
 
+    #: Most hash bits per n-gram family (the compiled kernel keeps a presence bitmap of the table).
+    MAX_BITS: ClassVar[int] = 28
+
     def __post_init__(self):
+        for family in NGRAM_VIEWS:
+            if not 1 <= self.bits(family) <= self.MAX_BITS:
+                raise ValueError(f"{family}_bits must be from 1 to {self.MAX_BITS} (got {self.bits(family)})")
         sizes = {
             "ngram": 1 << self.ngram_bits,
             "skel": 1 << self.skel_bits,

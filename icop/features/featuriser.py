@@ -24,8 +24,8 @@ def _csr(*args, **kwargs) -> sp.csr_matrix:
 
 
 def ngram_matrix(space: FeatureSpace, family: str, texts: Sequence[str]) -> sp.csr_matrix:
-    """Counts of the hashed n-grams of ``family`` per text (rows = texts, columns = the whole
-    feature space); n-grams in reserved slots are left out."""
+    """Presence (1) of the hashed n-gram slots of ``family`` per text (rows = texts, columns = the
+    whole feature space); n-grams in reserved slots are left out."""
     if not texts:
         return _csr((0, space.size), dtype=np.int32)
     buffer, lengths = space.flat_buffer(texts)
@@ -42,6 +42,7 @@ def ngram_matrix(space: FeatureSpace, family: str, texts: Sequence[str]) -> sp.c
     data = np.ones(rows.shape[0], dtype=np.int32)
     matrix = _csr((data, (rows, cols)), shape=(len(texts), space.size), dtype=np.int32)
     matrix.sum_duplicates()
+    matrix.data[:] = 1  # presence: a slot counts once per name
     return matrix
 
 

@@ -106,7 +106,7 @@ def export(model: LinearModel, path, manifest_sha256: str = "") -> None:
         h = node(
             "Mod", [node("Add", [node("Mul", [seed, "P"], f"{prefix}_s0"), codepoints], f"{prefix}_h1a"), "MOD32"], f"{prefix}_h1"
         )
-        sums = []
+        slots = []
         for n in range(1, space.MAX_N + 1):
             if n > 1:
                 c = node(
@@ -135,10 +135,29 @@ def export(model: LinearModel, path, manifest_sha256: str = "") -> None:
                 [node("Add", [node("Mul", [lo, "M"], f"{prefix}_lom{n}"), part], f"{prefix}_mx{n}"), "MOD32"],
                 f"{prefix}_mix{n}",
             )
-            slot = node("Div", [mixed, shift], f"{prefix}_slot{n}")
-            weights = node("Cast", [node("Gather", [table, slot], f"{prefix}_g{n}")], f"{prefix}_w{n}", to=TensorProto.INT64)
-            sums.append(node("ReduceSum", [weights, "axis1"], f"{prefix}_sum{n}", keepdims=0))
-        return add_all(sums, f"{prefix}_total")
+            slots.append(node("Div", [mixed, shift], f"{prefix}_slot{n}"))
+        return presence_sum(prefix, codepoints, table, slots, bits)
+
+    def presence_sum(prefix: str, codepoints: str, table: str, slots: list[str], bits: int) -> str:
+        """Each distinct (name, slot) pair once: unique keys row * 2^bits + slot, weights added per row."""
+        rows = node("Shape", [codepoints], f"{prefix}_shape", end=1)
+        index = node(
+            "Range",
+            [const(f"{prefix}_zero", 0), node("Squeeze", [rows], f"{prefix}_b"), const(f"{prefix}_one", 1)],
+            f"{prefix}_rows",
+        )
+        base = node(
+            "Mul", [node("Unsqueeze", [index, "axis1"], f"{prefix}_rows2"), const(f"{prefix}_scale", 1 << bits)], f"{prefix}_base"
+        )
+        keys = node("Add", [base, node("Concat", slots, f"{prefix}_slots", axis=1)], f"{prefix}_keys")
+        unique = node(
+            "Unique", [node("Reshape", [keys, const(f"{prefix}_flat", [-1])], f"{prefix}_flatkeys")], f"{prefix}_unique", sorted=1
+        )
+        row = node("Div", [unique, const(f"{prefix}_scale2", 1 << bits)], f"{prefix}_urow")
+        slot = node("Mod", [unique, const(f"{prefix}_scale3", 1 << bits)], f"{prefix}_uslot")
+        weights = node("Cast", [node("Gather", [table, slot], f"{prefix}_g")], f"{prefix}_w", to=TensorProto.INT64)
+        zeros = node("ConstantOfShape", [rows], f"{prefix}_zeros", value=numpy_helper.from_array(np.zeros(1, np.int64)))
+        return node("ScatterElements", [zeros, row, weights], f"{prefix}_total", axis=0, reduction="add")
 
     parts = [
         ngram_sum("ngram", "norm_codepoints", "W_ngram", space.ngram_bits),

@@ -31,7 +31,7 @@ from icop.errors import BundleError
 from icop.model.base import Model
 
 FORMAT = "icop-model"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: n-gram families are presence features
 MANIFEST = "manifest.json"
 #: A bundle larger than this (uncompressed) is refused: models are a few MB.
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024

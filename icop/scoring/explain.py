@@ -173,24 +173,24 @@ def _merge(spans) -> tuple[tuple[int, int], ...]:
 
 
 def _ngrams(space, family: str, text: str, char_spans, weights: np.ndarray) -> list[Contribution]:
+    """One contribution per hashed slot present in the text (presence: each counts once); its
+    feature names every n-gram of the text that falls in that slot."""
     buffer, _ = space.flat_buffer([text])
     pad = space.PAD
     padded = "\0" * pad + text + "\0" * pad
-    totals: dict[str, list] = defaultdict(lambda: [0, 0, []])  # weight, count, spans
+    grams: dict[int, set[str]] = defaultdict(set)
+    spans: dict[int, list] = defaultdict(list)
     for n, slots in enumerate(space.ngram_windows(buffer, family), 1):
         for start in range(len(padded) - n + 1):
             gram = padded[start : start + n]
-            if not gram.strip("\0"):
-                continue
-            weight = int(weights[slots[start]])
-            entry = totals[gram]
-            entry[0] = weight
-            entry[1] += 1
-            entry[2] += [char_spans[i - pad] for i in range(start, start + n) if pad <= i < pad + len(text)]
+            if gram.strip("\0"):
+                slot = int(slots[start])
+                grams[slot].add(gram.replace("\0", "·"))
+                spans[slot] += [char_spans[i - pad] for i in range(start, start + n) if pad <= i < pad + len(text)]
     return [
-        Contribution(family, gram.replace("\0", "·"), weight, count, weight * count, _merge(spans))
-        for gram, (weight, count, spans) in totals.items()
-        if weight
+        Contribution(family, " | ".join(sorted(grams[slot])), int(weights[slot]), 1, int(weights[slot]), _merge(spans[slot]))
+        for slot in sorted(grams)
+        if weights[slot]
     ]
 
 

@@ -54,7 +54,11 @@ def test_extra_file_and_symlink_are_refused(copy):
 @pytest.mark.parametrize(
     "field, value, message",
     [
-        ("schema_version", 2, "bundle schema version 2, this icop reads 1; upgrade icop"),
+        (
+            "schema_version",
+            bundle.SCHEMA_VERSION + 1,
+            f"bundle schema version {bundle.SCHEMA_VERSION + 1}, this icop reads {bundle.SCHEMA_VERSION}; upgrade icop",
+        ),
         ("schema_version", 0, "rebuild it with this icop"),
         ("icop_version", "99.0.0", "written by icop 99.0.0"),
         ("format", "something-else", "not an icop model bundle"),

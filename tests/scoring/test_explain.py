@@ -4,7 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from icop.cli import cli
-from icop.model import bundle
+from icop.model import DEFAULT_POINT, bundle
 from icop.scoring import explain
 from icop.scoring.scorer import BatchScorer
 from icop.synth import generate, load_config
@@ -31,16 +31,17 @@ def test_spans_point_into_the_raw_name_and_keywords_are_ids(model, lexicon):
     marker = next(t for t in lexicon if t.id == "vi-0002")
     raw = f"ＭＯＶＩＥ_Đám cưới_{marker.term}.mp4"
     card = explain.explain(model, raw)
-    [keyword] = [c for c in card["contributions"] if c["family"] == "keyword"]
-    assert keyword["feature"] == "vi-0002"
-    ((start, end),) = keyword["spans"]
+    assert card["keyword_entries"] == ["vi-0002"]
+    [category] = [c for c in card["contributions"] if c["family"] == "category"]
+    assert category["feature"] == marker.category  # the list's evidence, cited by category and entry id
+    ((start, end),) = category["spans"]
     assert raw[start:end] == marker.term
     grams = {c["feature"]: c for c in card["contributions"] if c["family"] == "ngram"}
     if "movie" in grams:
         assert raw[slice(*grams["movie"]["spans"][0])] == "ＭＯＶＩＥ"
     text = explain.render_text(card)
     assert "vi-0002" in text and "== logit" in text
-    assert card["threshold"]["source"].startswith("operating point 'best_f1'")
+    assert card["threshold"]["source"].startswith(f"operating point '{DEFAULT_POINT}'")
     assert card["normalisation"][-3]["text"] == card["normalisation"][-3]["text"].lower()
 
 

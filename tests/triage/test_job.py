@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from icop.cli import cli
+from icop.model import DEFAULT_POINT
 from tests.conftest import DEFAULT_MODEL
 
 MODEL = DEFAULT_MODEL
@@ -50,7 +51,7 @@ def test_csv_output_ranks_every_name_and_writes_an_audit_record(tmp_path, names_
     assert all(int(r["logit"]) >= threshold for r in flagged)
     audit = json.loads((tmp_path / "out.csv.audit.json").read_text())
     assert audit["counts"]["names"] == 6000 and audit["inputs"][0]["sha256"]
-    assert audit["bundle_manifest_sha256"] and audit["threshold"]["source"].startswith("operating point 'best_f1'")
+    assert audit["bundle_manifest_sha256"] and audit["threshold"]["source"].startswith(f"operating point '{DEFAULT_POINT}'")
     assert not (tmp_path / "out.csv.icop-work").exists() and not (tmp_path / "out.csv.icop-lock").exists()
 
 
