@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import json
 import os
 import re
@@ -162,15 +163,11 @@ def remove_orphans(targets: list[str]) -> list[str]:
     removed = []
     for target in map(Path, targets):
         pattern = re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
-        for orphan in target.parent.glob(f".{glob_escape(target.name)}.*.tmp"):
+        for orphan in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
             if pattern.fullmatch(orphan.name):
                 orphan.unlink(missing_ok=True)
                 removed.append(str(orphan))
     return removed
-
-
-def glob_escape(name: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
@@ -194,6 +191,9 @@ def _acquire(lock: Path) -> tuple[int, str | None]:
             owner = _owner(fd)
             os.close(fd)
             raise TriageError(f"{lock}: another icop run ({owner}) is writing this output; wait for it to end") from None
+        except OSError as err:
+            os.close(fd)
+            raise TriageError(f"{lock}: cannot lock ({err.strerror}); write the output to a local file system") from None
         if _still_named(fd, lock):
             break
         os.close(fd)  # its owner removed it between our open and our lock: take the new one
@@ -206,7 +206,7 @@ def _acquire(lock: Path) -> tuple[int, str | None]:
 def _owner(fd: int) -> str:
     try:
         data = json.loads(os.pread(fd, 4096, 0) or b"{}")
-        if isinstance(data, int):  # locks written by icop before 0.2 held the PID alone
+        if isinstance(data, int):  # older icop versions wrote the PID alone
             data = {"pid": data}
         return f"pid {data.get('pid', '?')} on host {data.get('host', '?')}"
     except (OSError, ValueError, AttributeError):
