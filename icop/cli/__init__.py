@@ -23,7 +23,8 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class IcopGroup(click.Group):
-    """Turns icop's errors into one clear line and their exit code (traceback only with --debug)."""
+    """Turns icop's errors into one clear line and their exit code (traceback only with --debug);
+    a reader that stops early (``icop triage x | head``) ends the command quietly, exit 0."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -33,6 +34,11 @@ class IcopGroup(click.Group):
                 raise
             click.echo(f"error: {err}", err=True)
             ctx.exit(err.exit_code)
+        except BrokenPipeError:
+            # Python's recipe: point stdout at /dev/null so the flush at exit does not fail again.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
 
 
 def _version_message() -> str:
@@ -70,14 +76,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.meta["icop.debug"] = debug
 
 
-def report(problems: list[str], quiet: bool, summary: str) -> None:
-    """Warnings (the first 20, and how many more) and a summary line, on stderr."""
+def report(problems: list[str], quiet: bool, summary: str, more: str = "") -> None:
+    """Warnings (the first 20, and how many more of which kind) and a summary line, on stderr."""
     if quiet:
         return
     for problem in problems[:20]:
         click.echo(f"warning: {problem}", err=True)
-    if len(problems) > 20:
-        click.echo(f"warning: ... and {len(problems) - 20} more", err=True)
+    if len(problems) > 20 or more:
+        click.echo(f"warning: ... and {more or f'{len(problems) - 20} more'}", err=True)
     click.echo(summary, err=True)
 
 

@@ -102,4 +102,9 @@ def keywords_scan(inputs, column, errors, list_paths, key, quiet):
         names_with_hits += bool(hits)
         for h in hits:
             click.echo(f"{source}\t{name.line}\t{h.entry_id}\t{h.category}\t{h.view}\t{h.start}\t{h.end}")
-    report(stats.problems, quiet, f"scanned {stats.lines - stats.skipped} names; {names_with_hits} with keyword hits")
+    report(
+        stats.problems,
+        quiet,
+        more=stats.more(),
+        summary=f"scanned {stats.lines - stats.skipped} names; {names_with_hits} with keyword hits",
+    )

@@ -41,4 +41,4 @@ def normalize_command(inputs, column, errors, fmt, quiet):
             click.echo(json.dumps({**row, "obfuscation": obfuscation}, ensure_ascii=False, sort_keys=True))
         else:
             click.echo("\t".join([str(v) for v in row.values()] + [json.dumps(obfuscation, sort_keys=True)]))
-    report(stats.problems, quiet, f"normalised {stats.lines - stats.skipped} names")
+    report(stats.problems, quiet, more=stats.more(), summary=f"normalised {stats.lines - stats.skipped} names")

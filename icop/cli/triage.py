@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -80,7 +82,7 @@ def triage_command(
         chunk_size=chunk_size,
         workers=workers,
     )
-    with _progress(quiet) as progress:
+    with _exit_cleanly_on_sigterm(), _progress(quiet) as progress:
         summary = triage.run(
             list(inputs) or ["-"],
             output,
@@ -91,14 +93,20 @@ def triage_command(
             key=key,
             progress=progress.update,
         )
-    extras = [f"audit: {summary.audit}"] * bool(summary.audit) + [f"explanations: {summary.explanations}"] * bool(
+    read = summary.read
+    counted = {"truncated": read.truncated, "invalid UTF-8": read.invalid_utf8, "left out": read.skipped}
+    extras = [f"{n} {what}" for what, n in counted.items() if n]
+    extras += [f"audit: {summary.audit}"] * bool(summary.audit) + [f"explanations: {summary.explanations}"] * bool(
         summary.explanations
     )
     report(
-        summary.read.problems,
+        summary.notes + read.problems,
         quiet,
         f"{summary.names} names, {summary.flagged} flagged, {summary.keyword_names} with keyword hits; "
-        f"{summary.names_per_second:,.0f} names/s" + "".join(f"; {e}" for e in extras),
+        f"{summary.names_per_second:,.0f} names/s"
+        + "".join(f"; {e}" for e in extras)
+        + f"; model manifest sha256 {summary.bundle_digest}",
+        more=read.more(),
     )
 
 
@@ -122,6 +130,20 @@ def explain_command(names, model_path, threshold, fmt, top, key):
 
     for card in explain.explain_bundle(bundle.load(model_path), names, threshold=threshold, key=key):
         click.echo(explain.to_json(card) if fmt == "json" else explain.render_text(card, top))
+
+
+@contextmanager
+def _exit_cleanly_on_sigterm():
+    """SIGTERM ends the run like an error (exit 143), so scratch files and the lock are removed."""
+
+    def leave(signum, frame):
+        sys.exit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _progress(quiet: bool):

@@ -1,7 +1,7 @@
 """Tabular files: Parquet and JSONL in and out, one schema for each kind of table.
 
-Writes are atomic (a temporary file in the same folder, renamed at the end), so a crash never
-leaves a half-written file under the final name. Parquet files are written with fixed settings,
+Writes are atomic (a temporary file in the same folder, synced, renamed at the end), so a crash
+never leaves a half-written file under the final name. Parquet files are written with fixed settings,
 so the same rows give the same bytes.
 """
 
@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,9 +30,16 @@ class WriteError(IcopError):
 
 
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """A temporary path next to ``path`` that replaces it only if the block succeeds."""
-    path = Path(path)
+def atomic_path(path: str | Path, *, private: bool = False) -> Iterator[Path]:
+    """A temporary path next to ``path`` that replaces it only if the block succeeds.
+
+    The new file is synced to disk before the rename and its folder after it, so that after a
+    crash or power cut the name holds either the old file or the whole new one. Inside
+    :func:`committed_together`, the rename waits for the end of that block. ``private`` keeps
+    the file readable by its owner only (scratch files); a symbolic link is followed (the link
+    stays), and a path that is not a regular file (a device, a pipe) is never replaced.
+    """
+    path = _real_target(Path(path))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -40,10 +48,17 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             f"cannot write ({err.strerror or err})", path=str(path), fix="check the folder exists and is writable"
         ) from err
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the result should look like any new file
+    if not private:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; the result should look like any new file
+    staged = _STAGED.get()
     try:
         yield Path(tmp)
+        _fsync(tmp)
+        if staged is not None:
+            staged.append((Path(tmp), path))
+            return
         os.replace(tmp, path)
+        _fsync(path.parent)
     except OSError as err:
         Path(tmp).unlink(missing_ok=True)
         raise WriteError(f"cannot write ({err.strerror or err})", path=str(path), fix="check free space and permissions") from err
@@ -52,10 +67,65 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         raise
 
 
+#: The writes of the innermost :func:`committed_together` block: (temporary file, final path).
+_STAGED: ContextVar[list[tuple[Path, Path]] | None] = ContextVar("icop_staged_writes", default=None)
+
+
+@contextmanager
+def committed_together() -> Iterator[None]:
+    """Files written with :func:`atomic_path` in this block appear together when it succeeds
+    (the first one written appears last), and none does when it fails."""
+    staged: list[tuple[Path, Path]] = []
+    token = _STAGED.set(staged)
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _STAGED.reset(token)
+    _commit(staged)
+
+
+def _commit(staged: list[tuple[Path, Path]]) -> None:
+    done: list[Path] = []
+    path = None
+    try:
+        for tmp, path in reversed(staged):
+            os.replace(tmp, path)
+            done.append(path)
+        for folder in {target.parent for _, target in staged}:
+            _fsync(folder)
+    except OSError as err:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        for target in done:  # they describe a file that could not be written: none or all
+            target.unlink(missing_ok=True)
+        raise WriteError(f"cannot write ({err.strerror or err})", path=str(path), fix="check free space and permissions") from err
+
+
+def _real_target(path: Path) -> Path:
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    if path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file (a device or a pipe)"
+        raise WriteError(f"is {kind}; it is never replaced", path=str(path), fix="give the name of a file")
+    return path
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def _fsync(path: str | Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_parquet(columns: dict[str, list], schema: pa.Schema, path: str | Path) -> None:

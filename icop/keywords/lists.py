@@ -33,6 +33,7 @@ MAX_SUBSTRING_CHARS = 24
 MAX_WEIGHT = 100.0
 KEY_CHECK_RE = re.compile(r"^# key-check: ([0-9a-f]{16})$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
+LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ def _parse_file(path: Path, data: bytes, problems: list[str]) -> tuple[_Header |
         line = data[: err.start].count(b"\n") + 1
         problems.append(f"{path}:{line}: not valid UTF-8 (byte {err.start}); re-save the file as UTF-8")
         return None, []
-    lines = text.lstrip("\ufeff").splitlines()
+    lines = LINE_BREAK_RE.split(text.lstrip("\ufeff"))  # not splitlines(): U+2028, U+0085... are not line ends
     comments = [line for line in lines if line.startswith("#")]
     if not comments or comments[0].strip() != FORMAT_LINE:
         problems.append(f"{path}:1: first line must be {FORMAT_LINE!r}; see keywords/README.md")

@@ -11,9 +11,16 @@ A bundle is a directory (or a zip of one) holding::
     MODEL_CARD.md     the model card
 
 No pickle or joblib: a bundle that arrives from another agency cannot run code. Loading checks
-the manifest's schema version and the icop version that wrote it, then every file against its
-hash; a missing, truncated, altered or extra file, a symlink, or a zip entry with ``..`` or an
-absolute path is refused with an error naming the file.
+the manifest's schema version and the icop version that wrote it, the manifest against its JSON
+Schema (:data:`MANIFEST_SCHEMA`), the manifest's own values against its ``content_sha256``, then
+every file against its hash; a missing, truncated, altered or extra file, an edited manifest
+value, a symlink, or a zip entry with ``..`` or an absolute path is refused with an error naming
+the file.
+
+The SHA-256 of ``manifest.json`` (``Bundle.digest``) therefore pins the whole bundle; triage,
+explanations and reports record it, and ``icop verify`` prints it, so a bundle can be
+compared with the digest its publisher announced. (Nothing inside a bundle can prove who made
+it: whoever can rewrite every file can rewrite every hash.)
 """
 
 from __future__ import annotations
@@ -35,6 +42,30 @@ SCHEMA_VERSION = 2  # 2: n-gram families are presence features
 MANIFEST = "manifest.json"
 #: A bundle larger than this (uncompressed) is refused: models are a few MB.
 MAX_BUNDLE_BYTES = 512 * 1024 * 1024
+#: The manifest field holding the SHA-256 of the manifest's other values (see :func:`seal`).
+CONTENT_DIGEST = "content_sha256"
+_SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+#: What a manifest must hold for icop to read it (other fields are descriptive and free).
+MANIFEST_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["format", "schema_version", "icop_version", "kind", "files", CONTENT_DIGEST],
+    "properties": {
+        "format": {"type": "string"},
+        "schema_version": {"type": "integer"},
+        "icop_version": {"type": "string"},
+        "kind": {"type": "string"},
+        "files": {"type": "object", "minProperties": 1, "additionalProperties": _SHA256},
+        CONTENT_DIGEST: _SHA256,
+        "model_name": {"type": "string"},
+        "seed": {"type": "integer"},
+        "config": {"type": "object"},
+        "metrics": {"type": "object"},
+        "training_data": {"type": "object"},
+        "keywords": {"type": "object"},
+        "packages": {"type": "object"},
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -57,20 +88,38 @@ def write(model: Model, path: str | Path, manifest: dict, card: str) -> Path:
         raise BundleError(f"{path}: exists and is not empty; choose a new directory")
     files = model.to_files()
     files["MODEL_CARD.md"] = card.encode("utf-8")
-    full = {
-        "format": FORMAT,
-        "schema_version": SCHEMA_VERSION,
-        "icop_version": __version__,
-        "kind": model.kind,
-        **manifest,
-        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
-    }
-    files[MANIFEST] = (json.dumps(full, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    full = seal(
+        {
+            "format": FORMAT,
+            "schema_version": SCHEMA_VERSION,
+            "icop_version": __version__,
+            "kind": model.kind,
+            **manifest,
+            "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        }
+    )
+    files[MANIFEST] = manifest_bytes(full)
     for name, data in files.items():
         target = path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     return path
+
+
+def seal(manifest: dict) -> dict:
+    """``manifest`` with its :data:`CONTENT_DIGEST`: the SHA-256 of its other values, so that an
+    edited value (a threshold, a metric) is detected when the bundle is loaded."""
+    return {**manifest, CONTENT_DIGEST: _content_digest(manifest)}
+
+
+def manifest_bytes(manifest: dict) -> bytes:
+    """``manifest.json`` as written: sorted keys, indented, UTF-8."""
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _content_digest(manifest: dict) -> str:
+    values = {k: v for k, v in manifest.items() if k != CONTENT_DIGEST}
+    return hashlib.sha256(json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
 def write_zip(directory: str | Path, target: str | Path) -> Path:
@@ -131,7 +180,13 @@ def verify(files: dict[str, bytes], where: str) -> dict:
         raise BundleError(
             f"{where}/{MANIFEST}: written by icop {manifest['icop_version']}, this is icop {__version__}; upgrade icop to read it"
         )
-    expected = manifest.get("files", {})
+    _check_schema(manifest, where)
+    if manifest[CONTENT_DIGEST] != _content_digest(manifest):
+        raise BundleError(
+            f"{where}/{MANIFEST}: its values differ from those the bundle was written with ({CONTENT_DIGEST} does not match); "
+            "the manifest was edited: use the bundle as published, or rebuild it"
+        )
+    expected = manifest["files"]
     for name, digest in sorted(expected.items()):
         if name not in files:
             raise BundleError(f"{where}/{name}: listed in the manifest but missing")
@@ -141,6 +196,15 @@ def verify(files: dict[str, bytes], where: str) -> dict:
     if extra:
         raise BundleError(f"{where}/{extra[0]}: not listed in the manifest (extra file); remove it or rebuild the bundle")
     return manifest
+
+
+def _check_schema(manifest: dict, where: str) -> None:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(MANIFEST_SCHEMA).iter_errors(manifest))
+    if error is not None:
+        field = error.json_path.removeprefix("$.") if error.json_path != "$" else "the manifest"
+        raise BundleError(f"{where}/{MANIFEST}: {field}: {error.message}; not a readable icop model manifest")
 
 
 def _read_files(path: Path) -> dict[str, bytes]:

@@ -7,6 +7,7 @@ icop's languages, and the winner is the one whose output is most plausibly *one*
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import unicodedata
 from dataclasses import dataclass
@@ -43,6 +44,15 @@ _COMMON_CJK = {
 }
 #: A fallback must score at least this (share of plausible non-ASCII characters).
 MIN_PLAUSIBILITY = 0.8
+#: Byte-order marks a file may start with, and the codec each announces (the UTF-32 marks
+#: first: UTF-32LE's begins with UTF-16LE's).
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,14 @@ def decode(data: bytes) -> Decoded:
         return best
     text = data.decode("utf-8", errors="replace")
     return Decoded(text, "utf-8-replace", invalid_bytes=_count_invalid(data))
+
+
+def sniff_bom(head: bytes) -> tuple[int, str | None]:
+    """(length of the byte-order mark ``head`` starts with, the codec it announces), or (0, None)."""
+    for bom, codec in BOMS:
+        if head.startswith(bom):
+            return len(bom), codec
+    return 0, None
 
 
 def _most_plausible_codepage(data: bytes) -> Decoded | None:

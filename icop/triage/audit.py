@@ -9,6 +9,8 @@ from icop import __version__
 from icop.compiled import DRIVERS
 from icop.io import tables
 
+AUDIT_SUFFIX = ".audit.json"
+
 
 def sha256_of_file(path: str) -> str:
     digest = hashlib.sha256()
@@ -37,7 +39,7 @@ def write_audit(
         "compiled_drivers": DRIVERS.compiled,  # identical results either way
         "bundle_manifest_sha256": bundle_digest,
         "inputs": [{"path": source, "sha256": input_digests.get(source)} for source in inputs],
-        "output": target.removesuffix(".audit.json"),
+        "output": target.removesuffix(AUDIT_SUFFIX),
         "options": options,
         "threshold": {"logit": threshold, "source": threshold_source},
         "counts": counts,

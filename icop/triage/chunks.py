@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import hmac
+import signal
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -104,8 +105,7 @@ def score_chunks(
 
     global _WORKER_STATE
     _WORKER_STATE = (model, key, how)  # inherited by the forked workers
-    # Workers are forked inside gc_paused(); each re-enables its collector (score() pauses it per batch).
-    with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker) as pool:
         pending: deque = deque()
         for index, chunk in todo:
             pending.append((index, len(chunk), pool.apply_async(_score_in_worker, (chunk,))))
@@ -119,6 +119,13 @@ def score_chunks(
 
 _WORKER_STATE = None
 _WORKER_SCORER = None
+
+
+def _start_worker() -> None:
+    # Workers are forked inside gc_paused(); each re-enables its collector (score() pauses it per
+    # batch). They die by SIGTERM when the pool ends: the parent's handler would make them linger.
+    gc.enable()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _score_in_worker(chunk: Chunk) -> pa.Table:

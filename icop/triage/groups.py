@@ -13,6 +13,12 @@ from icop.triage.workdir import read_part
 GROUP_COLUMNS = ("rank", "group", "names", "max", "mean", "flagged", "noisy_or")
 
 
+def groups_path(output: str) -> str:
+    """Where the group ranking of ``output`` goes (``-``: groups.groups.csv in the working folder)."""
+    path = output if output != "-" else "groups"
+    return str(Path(path).with_name(Path(path).stem + ".groups.csv"))
+
+
 def write_groups(parts: list[Path], output: str) -> str:
     """Groups ranked by noisy-OR (1 - prod(1 - p)), with max, mean and flagged count; returns the file."""
     stats: dict[str, list] = {}
@@ -32,8 +38,7 @@ def write_groups(parts: list[Path], output: str) -> str:
     rows.sort(key=lambda r: (-r["noisy_or"], -r["max"], r["group"]))
     for rank, row in enumerate(rows, 1):
         row["rank"] = rank
-    path = output if output != "-" else "groups"
-    target = str(Path(path).with_name(Path(path).stem + ".groups.csv"))
+    target = groups_path(output)
     with tables.atomic_path(target) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(GROUP_COLUMNS), lineterminator="\n")
         writer.writeheader()

@@ -1,12 +1,14 @@
 """The ranked review queue: ranks over every chunk, then the output written once, atomically.
 
-Rank 1 is the highest logit; ties keep input order. CSV and TSV go through Arrow's C++ writer
+Rank 1 is the highest logit; ties keep input order. A file is replaced atomically; stdout, a
+device or a pipe is written as it stands. CSV and TSV go through Arrow's C++ writer
 (header once, shortest round-trip floats); JSONL one object per line; Parquet with zstd.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -81,22 +83,41 @@ def _with_starts(parts: Iterable[pa.Table]) -> Iterator[tuple[int, pa.Table]]:
         start += table.num_rows
 
 
+def is_stream(output: str) -> bool:
+    """Stdout, or an existing path that is not a regular file (a device, a pipe): written as it
+    stands, never replaced."""
+    return output == "-" or (os.path.exists(output) and not os.path.isfile(output))
+
+
 def _write_tables(parts: Iterable[pa.Table], output: str, fmt: str) -> None:
     if output == "-":
         sys.stdout.flush()
         _write_text(parts, fmt, _stdout().buffer)
         _stdout().buffer.flush()
-        return
-    with tables.atomic_path(output) as tmp:
-        if fmt == "parquet":
-            writer = None
-            for table in parts:
-                writer = writer or pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                writer.write_table(table)
-            (writer or pq.ParquetWriter(tmp, empty_output().schema)).close()
-        else:
-            with open(tmp, "wb") as handle:
-                _write_text(parts, fmt, handle)
+    elif is_stream(output):
+        try:
+            with open(output, "wb") as handle:
+                _write_any(parts, fmt, handle)
+        except OSError as err:
+            raise tables.WriteError(f"cannot write ({err.strerror or err})", path=output) from err
+    else:
+        with tables.atomic_path(output) as tmp:
+            _write_any(parts, fmt, tmp)
+
+
+def _write_any(parts: Iterable[pa.Table], fmt: str, where) -> None:
+    """``where``: a path or an open binary file."""
+    if fmt == "parquet":
+        writer = None
+        for table in parts:
+            writer = writer or pq.ParquetWriter(where, table.schema, compression="zstd")
+            writer.write_table(table)
+        (writer or pq.ParquetWriter(where, empty_output().schema)).close()
+    elif isinstance(where, Path):
+        with open(where, "wb") as handle:
+            _write_text(parts, fmt, handle)
+    else:
+        _write_text(parts, fmt, where)
 
 
 def _stdout():

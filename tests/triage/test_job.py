@@ -133,10 +133,13 @@ def test_bad_lines_are_kept_truncated_or_counted(tmp_path):
 
 
 def test_a_second_run_on_the_same_output_is_refused(tmp_path, names_file):
+    from icop.triage.workdir import WorkDir
+
     out = tmp_path / "o.csv"
-    (tmp_path / "o.csv.icop-lock").write_text("123")
-    result = run(str(names_file), "-o", str(out))
-    assert result.exit_code == 1 and "another icop run is writing this output" in result.stderr
+    with WorkDir(str(out), {}, None).locked():  # a live run holds the lock
+        result = run(str(names_file), "-o", str(out))
+    assert result.exit_code == 1 and "another icop run (pid " in result.stderr
+    assert "is writing this output" in result.stderr and not out.exists()
 
 
 def test_unwritable_output_location_is_a_clear_error(tmp_path, names_file):
@@ -165,7 +168,6 @@ def test_kill_nine_then_resume_gives_byte_identical_output(tmp_path, names_file)
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert not out.exists() or out.read_bytes() == expected  # never a partial file under the final name
-        (tmp_path / f"k{attempt}.csv.icop-lock").unlink(missing_ok=True)  # the killed run could not remove it
         subprocess.run([*base, "-o", str(out), "--resume"], check=True)
         assert out.read_bytes() == expected, attempt
 
