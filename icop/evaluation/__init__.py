@@ -39,11 +39,16 @@ def evaluate(
     include_examples: bool = False,
     subgroups: Path | None = None,
     perturbations: Path | None = None,
+    open_world: Path | None = None,
 ) -> dict[str, Path]:
-    """Write ``report.json`` and ``report.html`` into ``out``; returns their paths."""
+    """Write ``report.json`` and ``report.html`` into ``out``; returns their paths.
+
+    ``subgroups``, ``perturbations`` and ``open_world`` replace the shipped suites of eval/ (bias
+    cuts, robustness families, open-world targets).
+    """
     from icop.evaluation.render import render
 
-    built = build(model, load_test_data(data), list(baselines), seed, include_examples, subgroups, perturbations)
+    built = build(model, load_test_data(data), list(baselines), seed, include_examples, subgroups, perturbations, open_world)
     report = json.loads(to_json(built))
     out = Path(out)
     paths = {"json": out / "report.json", "html": out / "report.html"}

@@ -2,7 +2,8 @@
 
 Scores are any real numbers where higher means "more likely positive"; labels are 0/1. From
 scikit-learn: average precision, the Brier score, the ROC curve, confusion counts and calibration
-curves. From statsmodels: Wilson intervals, the two-proportion z-test and Holm's correction. From
+curves. From statsmodels: Wilson intervals, the score test of a ratio of two proportions (inverted
+into an interval with scipy's root finder), the two-proportion z-test and Holm's correction. From
 scipy: ROC-AUC (as the Mann-Whitney U statistic, see ``roc_auc``) and the bootstrap, resampling
 within each label so that small groups keep their size. Written here: the review-queue metrics (precision, recall and
 workload at a cut of the ranked queue), the bias AUCs of Borkan et al. (2019), which are ROC-AUC
@@ -17,11 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import bootstrap, mannwhitneyu
+from scipy.optimize import brentq
+from scipy.stats import bootstrap, mannwhitneyu, norm
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import average_precision_score, brier_score_loss, confusion_matrix, roc_curve
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest, score_test_proportions_2indep
 
 MIN_N = 30
 INSUFFICIENT = "insufficient evidence"
@@ -272,6 +274,56 @@ def stratified_bootstrap(
         rng=np.random.default_rng(seed),
     )
     return (float(result.confidence_interval.low), float(result.confidence_interval.high))
+
+
+@dataclass(frozen=True)
+class RateRatio:
+    """(k1 / n1) / (k2 / n2) with its 95% score interval; ``ratio`` is None when the second rate is 0."""
+
+    ratio: float | None
+    low: float | None
+    high: float | None  # None when unbounded (k2 = 0)
+
+
+RATIO_SEARCH = (1e-9, 1e9)  # the bounds searched; beyond them an interval is reported as reaching 0 or unbounded
+
+
+def rate_ratio(k1: int, n1: int, k2: int, n2: int, *, alpha: float = 0.05) -> RateRatio:
+    """The ratio of two independent proportions with the Miettinen-Nurminen score interval.
+
+    The interval holds every ratio R that statsmodels' score test of p1 = R p2 (with the
+    Miettinen-Nurminen variance correction) does not reject; its ends are found with scipy's
+    brentq. One of the intervals Fagerland et al. (2015) recommend, and unlike the log (Katz)
+    interval it exists when a count is 0: k1 = 0 gives a lower bound of 0, k2 = 0 an unbounded
+    upper one. statsmodels' own ``confint_proportions_2indep(method="score")`` is not used: in
+    0.15 it returns complex or collapsed bounds when a group is all flagged (k2 = n2). With both
+    counts 0 (or an empty group) nothing is known and every field is None.
+    """
+    if not n1 or not n2 or k1 + k2 == 0:
+        return RateRatio(None, None, None)
+    z = float(norm.ppf(1 - alpha / 2))
+    ratio = (k1 / n1) / (k2 / n2) if k2 else None
+    low_end, high_end = RATIO_SEARCH
+    low = 0.0 if k1 == 0 else _score_root((k1, n1, k2, n2), z, low_end, ratio or high_end)
+    high = None if k2 == 0 else _score_root((k1, n1, k2, n2), -z, ratio or low_end, high_end)
+    return RateRatio(ratio, 0.0 if low is None else low, high)
+
+
+def _score_root(counts: tuple[int, int, int, int], target: float, a: float, b: float) -> float | None:
+    """The ratio in [a, b] where the score statistic (decreasing in the ratio) equals ``target``; None if none."""
+
+    def distance(log_ratio: float) -> float:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            result = score_test_proportions_2indep(
+                *counts, value=math.exp(log_ratio), compare="ratio", correction=True, return_results=True
+            )
+        statistic = float(result.statistic)
+        return (statistic if math.isfinite(statistic) else 0.0) - target  # 0 / 0 only at the estimate itself
+
+    ends = (math.log(a), math.log(b))
+    if distance(ends[0]) * distance(ends[1]) > 0:
+        return None
+    return math.exp(brentq(distance, *ends, xtol=1e-12))
 
 
 def holm(p_values: list[float]) -> list[float]:

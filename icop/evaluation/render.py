@@ -79,6 +79,75 @@ def _robustness_plot(report: dict) -> str:
     return _svg(figure)
 
 
+SERIES_COLORS = ("#1f4e79", "#c0a060", "#7a1f1f", "#4f7f3f", "#6f4f8f")
+
+
+def _open_world_plot(report: dict) -> str:
+    """FPR at the default point with Wilson 95% intervals, by joined names and by length band, one series a model.
+
+    A rate of 0 cannot sit on a log axis: it is drawn as an open triangle at its upper bound.
+    """
+    models = report["open_world"]["models"]
+    bound = next(t["bound"] for t in models[0]["targets"] if t["target"] == "overall_fpr_max")
+    figure, axes = plt.subplots(1, 2, figsize=(8.4, 3.4), sharey=True)
+    for axis, cut, title in zip(axes, ("joined", "length"), ("joined benign names", "length of the name (characters)")):
+        for i, model in enumerate(models):
+            cells = [c for c in model["points"][0]["fpr"] if c["cut"] == cut and c["n"]]
+            _rate_series(axis, cells, offset=(i - (len(models) - 1) / 2) * 0.12, color=SERIES_COLORS[i % len(SERIES_COLORS)])
+            axis.plot([], [], "o", color=SERIES_COLORS[i % len(SERIES_COLORS)], label=model["model"])
+        axis.axhline(bound, linestyle="--", color="#999999", linewidth=1, label="overall FPR target")
+        axis.set_yscale("log")
+        axis.set_xlabel(title)
+        axis.grid(True, which="both", axis="y", alpha=0.3)
+    axes[0].set_ylabel(f"false positive rate at {report['open_world']['default_point']}")
+    axes[1].legend(fontsize="small")
+    figure.suptitle("Open-world test: benign names flagged (95% Wilson intervals; ▽ = 0 flagged, upper bound)")
+    return _svg(figure)
+
+
+def _rate_series(axis, cells: list[dict], *, offset: float, color: str) -> None:
+    x = [i + offset for i in range(len(cells))]
+    hit = [(xi, c) for xi, c in zip(x, cells) if c["k"]]
+    axis.errorbar(
+        [xi for xi, _ in hit],
+        [c["rate"] for _, c in hit],
+        yerr=[[c["rate"] - c["ci"][0] for _, c in hit], [c["ci"][1] - c["rate"] for _, c in hit]],
+        fmt="o",
+        color=color,
+        capsize=2,
+    )
+    zero = [(xi, c) for xi, c in zip(x, cells) if not c["k"]]
+    axis.plot([xi for xi, _ in zero], [c["ci"][1] for _, c in zero], "v", color=color, fillstyle="none", linestyle="none")
+    axis.set_xticks(range(len(cells)), [c["group"] for c in cells])
+
+
+def _side_by_side(section: dict) -> list[dict]:
+    """For each operating point of icop, every model that has it, its cells beside icop's, row by row."""
+    out = []
+    for name in [p["name"] for p in section["models"][0]["points"]]:
+        models = [mo for mo in section["models"] if any(p["name"] == name for p in mo["points"])]
+        points = [next(p for p in mo["points"] if p["name"] == name) for mo in models]
+        out.append(
+            {
+                "name": name,
+                "models": [mo["model"] for mo in models],
+                "fpr": _rows(points, "fpr"),
+                "recall": _rows(points, "recall"),
+                "decoys": [p["decoy_flag_rate"] for p in points],
+                "ratios": [[p["ratios"][i] for p in points] for i in range(len(points[0]["ratios"]))],
+            }
+        )
+    return out
+
+
+def _rows(points: list[dict], key: str) -> dict[str, list[dict]]:
+    """Cells of ``key`` grouped by cut: ``{cut: [{"group", "n", "cells": [one per model]}]}``."""
+    rows: dict[str, list[dict]] = {}
+    for i, cell in enumerate(points[0][key]):
+        rows.setdefault(cell["cut"], []).append({"group": cell["group"], "n": cell["n"], "cells": [p[key][i] for p in points]})
+    return rows
+
+
 def render(report: dict) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(files("icop.evaluation").joinpath("templates"))),
@@ -88,10 +157,18 @@ def render(report: dict) -> str:
     )
     environment.filters["num"] = _number
     environment.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.2f}%"
-    environment.filters["ci"] = lambda v: "–" if not v else f"[{_number(v[0])}, {_number(v[1])}]"
-    plots = {"det": _det_plot(report), "reliability": _reliability_plot(report), "robustness": _robustness_plot(report)}
+    environment.filters["ci"] = lambda v: "–" if not v else f"[{_number(v[0])}, {'∞' if v[1] is None else _number(v[1])}]"
+    plots = {
+        "det": _det_plot(report),
+        "reliability": _reliability_plot(report),
+        "robustness": _robustness_plot(report),
+        "open_world": _open_world_plot(report),
+    }
     return environment.get_template("report.html.j2").render(
-        r=report, plots=plots, raw_json=json.dumps(report, indent=1, sort_keys=True)
+        r=report,
+        plots=plots,
+        open_world=_side_by_side(report["open_world"]),
+        raw_json=json.dumps(report, indent=1, sort_keys=True),
     )
 
 

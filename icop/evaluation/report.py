@@ -1,8 +1,10 @@
 """The evaluation report: one schema-versioned JSON document an auditor can re-run.
 
 Sections (notes/evaluation.md sections 5-6): manifest, model card and data sheet summary,
-operating points with prevalence-adjusted precision, triage curves, calibration, bias,
-robustness to circumvention, transparency, baselines, privacy and limitations. Every number is
+operating points with prevalence-adjusted precision, the open world (open_world.py: real benign
+names unseen in training, icop beside every baseline, the targets of eval/open_world.toml),
+triage curves, calibration, bias, robustness to circumvention, transparency, baselines, privacy
+and limitations. Every number is
 computed from the test split of a corpus with its metadata columns; thresholds come frozen
 from the bundle. The HTML page is rendered from this JSON (render.py).
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import random
 import tomllib
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,7 @@ import numpy as np
 from icop import __version__, resources
 from icop.errors import ConfigError, InputError, check_known_keys
 from icop.evaluation import metrics as m
+from icop.evaluation import open_world
 from icop.features import FAMILIES
 from icop.io import tables
 from icop.model import bundle
@@ -50,6 +53,7 @@ class TestData:
     path: str
     sha256: str
     rows: list[dict]
+    seen_sources: frozenset[str] | None  # sources of the corpus' training and validation names (None: it has none)
 
     def column(self, name: str) -> list:
         return [r[name] for r in self.rows]
@@ -60,10 +64,13 @@ def load_test_data(path: str | Path, split: str = "test") -> TestData:
     missing = [c for c in COLUMNS if c not in table.column_names]
     if missing:
         raise EvaluationError(f"{path}: missing column(s) {missing}; evaluate needs a corpus with its metadata (icop synth)")
-    rows = [r for r in table.select(list(COLUMNS)).to_pylist() if r["split"] == split]
+    records = table.select(list(COLUMNS)).to_pylist()
+    rows = [r for r in records if r["split"] == split]
     if not rows or len({r["label"] for r in rows}) < 2:
         raise EvaluationError(f"{path}: the {split} split needs names of both classes")
-    return TestData(str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest(), rows)
+    seen = [r for r in records if r["split"] in ("train", "validation")]
+    seen_sources = frozenset(s for r in seen for s in r["sources"]) if seen else None
+    return TestData(str(path), hashlib.sha256(Path(path).read_bytes()).hexdigest(), rows, seen_sources)
 
 
 #: The keys of the evaluation suites (eval/*.toml): all required, no other allowed.
@@ -92,6 +99,7 @@ def build(
     include_examples: bool = False,
     subgroups: Path | None = None,
     perturbations: Path | None = None,
+    open_world_suite: Path | None = None,
 ) -> dict:
     _loaded = bundle.load(model_path)
     model, manifest = _loaded.model, _loaded.manifest
@@ -105,6 +113,9 @@ def build(
     flagged = logits >= threshold
     sub = load_suite(subgroups or EVAL_DIR / "subgroups.toml", SUBGROUP_KEYS)
     suites = load_suite(perturbations or EVAL_DIR / "perturbations.toml", PERTURBATION_KEYS)
+    targets = load_suite(open_world_suite or EVAL_DIR / "open_world.toml", open_world.SUITE_KEYS)
+    scored = open_world.score_bundles([model_path, *baselines], normalized)
+    cuts = open_world.build_cuts(data.rows, seen_sources=data.seen_sources)
     report = {
         "schema_version": SCHEMA_VERSION,
         "icop_version": __version__,
@@ -117,7 +128,8 @@ def build(
         "bias": _bias(data, labels, logits, logits >= model.operating_points[sub["operating_point"]].threshold, sub, seed),
         "robustness": _robustness(model, scorer, data, labels, threshold, suites),
         "transparency": _transparency(model, scorer, data, labels, flagged, ids, include_examples, seed),
-        "baselines": _baselines(model_path, baselines, data, labels, normalized),
+        "open_world": open_world.section(scored, cuts, suite=targets),
+        "baselines": _baselines(scored, data, labels),
         "privacy": {
             "examples_included": include_examples,
             "statement": "Example names appear only with --include-examples; otherwise they are withheld and "
@@ -129,10 +141,17 @@ def build(
 
 
 LIMITATIONS = [
-    "All data is synthetic: positives are defined by surrogate pseudo-words, so the figures measure how well the model "
-    "learns the generator's markers and habits, not performance on real names. The synthetic-to-real gap is unmeasured.",
-    "The test split shares the generator (templates, vocabularies, lexicon) with the training split; grouped splits "
-    "prevent identical carriers but not shared style.",
+    "Positives are synthetic: surrogate pseudo-words placed into real benign carriers. Recall measures how well the "
+    "model finds the generator's markers, not real ones; no real positive name exists here, so recall on real names "
+    "and precision on a real queue are unmeasured.",
+    "The open-world section measures the false-positive side of the synthetic-to-real gap: its negatives are real "
+    "benign items (word lists, person, place and company names, installed software's file and folder names) that no "
+    "training name contains, with whole sources held out of training, cut by source, language, script, person-name "
+    "origin, length, joined names and folder path. It cannot measure naming habits beyond the generator's templates "
+    "(items are unseen, the ways of assembling them into names are not), sources no installed package offers, nor "
+    "origins with fewer negatives than the suite's minimum.",
+    "The test split shares the generator's templates and the surrogate syllable statistics with the training split; "
+    "splitting by item keeps every test item out of training but not the style of its name.",
     "Prevalence in the corpus is arbitrary; precision is reported at assumed real base rates (operating points).",
     "Bias groups are the generator's metadata; real identity and language groups need real, labelled data.",
     "A filename is never a verdict: every flagged name needs human review of the content.",
@@ -267,14 +286,7 @@ def _calibration(labels, probabilities, data: TestData) -> dict:
 
 
 def _memberships(data: TestData, columns: list[str], intersections: list[list[str]]) -> dict[str, dict[str, np.ndarray]]:
-    out: dict[str, dict[str, np.ndarray]] = {}
-    for column in columns:
-        values = data.column(column)
-        groups: dict[str, list[bool]] = defaultdict(lambda n=len(values): [False] * n)
-        for i, v in enumerate(values):
-            for key in (v if isinstance(v, list) else [v]) or (["none"] if isinstance(v, list) else []):
-                groups[str(key)][i] = True
-        out[column] = {k: np.array(v) for k, v in sorted(groups.items())}
+    out = {column: open_world.membership(data.column(column)) for column in columns}
     for a, b in intersections:
         out[f"{a} x {b}"] = {f"{ka} & {kb}": ga & gb for ka, ga in out[a].items() for kb, gb in out[b].items() if (ga & gb).any()}
     return out
@@ -500,27 +512,24 @@ def _transparency(model, scorer, data, labels, flagged, ids, include_examples, s
     }
 
 
-def _baselines(model_path, baselines, data: TestData, labels, normalized) -> list[dict]:
+def _baselines(scored: list[open_world.ScoredModel], data: TestData, labels) -> list[dict]:
     kinds = np.array(data.column("marker_kind"))
     rows = []
-    for path in [model_path, *baselines]:
-        _loaded = bundle.load(path)
-        baseline, manifest = _loaded.model, _loaded.manifest
-        logits = baseline.score(normalized).logits
-        threshold = baseline.operating_points[DEFAULT_POINT].threshold
-        flagged = logits >= threshold
+    for model in scored:
+        threshold = model.operating_points[DEFAULT_POINT].threshold
+        flagged = model.logits >= threshold
         recall = {
             kind: float((flagged & labels & (kinds == kind)).sum() / max((labels & (kinds == kind)).sum(), 1))
-            for kind in ("listed", "unlisted", "both", "none")
+            for kind in (*open_world.MARKER_KINDS, "none")
         }
-        tpr, fpr = m.tpr_fpr_at(labels, logits.astype(float), threshold)
+        tpr, fpr = m.tpr_fpr_at(labels, model.logits.astype(float), threshold)
         rows.append(
             {
-                "model": manifest["model_name"],
-                "kind": manifest["kind"],
-                "path": str(path),
-                "roc_auc": m.roc_auc(labels, logits.astype(float)),
-                "average_precision": m.average_precision(labels, logits.astype(float)),
+                "model": model.name,
+                "kind": model.kind,
+                "path": model.path,
+                "roc_auc": m.roc_auc(labels, model.logits.astype(float)),
+                "average_precision": m.average_precision(labels, model.logits.astype(float)),
                 "tpr_at_best_f1": tpr,
                 "fpr_at_best_f1": fpr,
                 "recall_by_marker_kind": recall,

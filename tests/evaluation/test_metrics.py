@@ -117,6 +117,42 @@ def test_wilson_rule_of_three_ppv():
     assert m.ppv_at_prevalence(0.9, 0.01, 0.001) == pytest.approx(0.0009 / (0.0009 + 0.00999))
 
 
+def _miettinen_nurminen_z(k1, n1, k2, n2, ratio):
+    """The score statistic of H0: p1 = ratio * p2 (Miettinen and Nurminen 1985, eq. 11-13), written out."""
+    n = n1 + n2
+    a, b, c = n * ratio, -(n1 * ratio + k1 + n2 + k2 * ratio), k1 + k2
+    p2 = (-b - math.sqrt(b * b - 4 * a * c)) / (2 * a)  # the restricted maximum-likelihood estimate
+    p1 = ratio * p2
+    variance = (p1 * (1 - p1) / n1 + ratio**2 * p2 * (1 - p2) / n2) * n / (n - 1)
+    return (k1 / n1 - ratio * k2 / n2) / math.sqrt(variance)
+
+
+def test_rate_ratio_interval_is_where_the_score_statistic_reaches_1_96():
+    r = m.rate_ratio(5, 100, 2, 200)
+    assert r.ratio == 5.0  # (5/100) / (2/200)
+    assert _miettinen_nurminen_z(5, 100, 2, 200, r.low) == pytest.approx(1.959964, abs=1e-4)
+    assert _miettinen_nurminen_z(5, 100, 2, 200, r.high) == pytest.approx(-1.959964, abs=1e-4)
+    assert r.low < 5.0 < r.high
+
+
+@pytest.mark.parametrize("counts", [(3, 3, 3, 3), (2, 2, 1, 1), (1, 2, 2, 2), (0, 1, 5, 5), (40, 212, 2, 1799)])
+def test_rate_ratio_interval_holds_where_a_group_is_all_flagged(counts):
+    r = m.rate_ratio(*counts)  # statsmodels' own score interval is complex or collapsed at the first four
+    assert r.low <= r.ratio <= r.high
+    if r.low > 0:
+        assert _miettinen_nurminen_z(*counts, r.low) == pytest.approx(1.959964, abs=1e-4)
+    assert _miettinen_nurminen_z(*counts, r.high) == pytest.approx(-1.959964, abs=1e-4)
+
+
+def test_rate_ratio_with_zero_counts():
+    none_in_first = m.rate_ratio(0, 100, 2, 200)
+    assert (none_in_first.ratio, none_in_first.low) == (0.0, 0.0) and none_in_first.high > 1
+    none_in_second = m.rate_ratio(3, 100, 0, 200)
+    assert none_in_second.ratio is None and none_in_second.high is None and none_in_second.low > 1
+    assert m.rate_ratio(0, 100, 0, 200) == m.RateRatio(None, None, None)
+    assert m.rate_ratio(1, 0, 1, 10) == m.RateRatio(None, None, None)
+
+
 def test_holm_and_two_proportion_test():
     assert m.holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert m.holm([0.5, 0.4]) == pytest.approx([0.8, 0.8])  # 2 * 0.4, then the running maximum

@@ -7,6 +7,7 @@ import pytest
 from icop import evaluation, synth
 from icop.io import tables
 from icop.model import training
+from icop.model.calibration import DEFAULT_POINT
 from icop.synth.config import load_config
 from tests.conftest import ROOT
 
@@ -42,7 +43,7 @@ def test_report_is_schema_valid_and_byte_identical_on_rerun(report_dir):
 
 def test_html_is_self_contained(report_dir):
     html = (report_dir / "a" / "report.html").read_text()
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 4
     assert not re.search(r"(src|href)\s*=\s*[\"']?https?:|url\(\s*['\"]?https?:|@import", html)
     assert "<script" not in html and "<link" not in html
 
@@ -74,6 +75,40 @@ def test_sections_hold_the_promised_figures(report_dir):
     [icop, keywords_only] = r["baselines"]
     assert keywords_only["kind"] == "keywords" and "unlisted_recall_difference_vs_icop" in keywords_only
     assert icop["recall_by_marker_kind"]["unlisted"] > keywords_only["recall_by_marker_kind"]["unlisted"]
+
+
+def test_open_world_section_beside_every_baseline_and_consistent_with_the_rest(report_dir):
+    r = json.loads((report_dir / "a" / "report.json").read_text())
+    section = r["open_world"]
+    [icop, keywords_only] = section["models"]
+    assert (icop["kind"], keywords_only["kind"]) == ("linear", "keywords")
+    assert "software-files" in section["unseen_sources"]  # the held-out source never reaches training
+    for model, op_fpr in ((icop, next(op["fpr"] for op in r["operating_points"] if op["name"] == DEFAULT_POINT)),
+                          (keywords_only, r["baselines"][1]["fpr_at_best_f1"])):  # fmt: skip
+        assert [p["name"] for p in model["points"]][0] == DEFAULT_POINT
+        assert {p["name"] for p in model["points"]} == {op["name"] for op in r["operating_points"]}
+        default = model["points"][0]
+        overall = next(c for c in default["fpr"] if c["cut"] == "all")
+        assert overall["n"] == section["negatives"] == r["data_sheet"]["rows"] - r["data_sheet"]["positives"]
+        assert overall["k"] / overall["n"] == pytest.approx(op_fpr)  # the same count, made by other code
+        for cut in ("lang", "script", "length", "joined", "path", "path_depth"):  # partitions of the negatives
+            assert sum(c["n"] for c in default["fpr"] if c["cut"] == cut) == overall["n"], cut
+            assert sum(c["k"] for c in default["fpr"] if c["cut"] == cut) == overall["k"], cut
+        for target in model["targets"]:
+            if target["status"] != "insufficient evidence" and target["value"] is not None:
+                within = (
+                    target["value"] <= target["bound"] if target["comparison"] == "<=" else target["value"] >= target["bound"]
+                )
+                assert target["met"] == within and target["status"] == ("met" if within else "not met"), target
+
+
+def test_open_world_html_has_its_contents_entry_targets_and_figure(report_dir):
+    html = (report_dir / "a" / "report.html").read_text()
+    assert '<a href="#open-world">' in html and '<h2 id="open-world">' in html
+    section = html[html.index('<h2 id="open-world">') : html.index('<h2 id="triage">')]
+    assert "<th>icop-linear [95% CI]</th><th>icop-keywords [95% CI]</th>" in section
+    assert section.count("<svg") == 1 and "FPR over all negatives" in section
+    assert "synthetic-to-real gap is unmeasured" not in html
 
 
 def test_no_raw_names_without_include_examples(report_dir, small_corpus):

@@ -130,7 +130,8 @@ def test_installed_evaluate_reports_on_a_synthetic_corpus(installed, outside):
     splits = tables.read_table(folder / "corpus" / "corpus.parquet", ["split"]).column("split").to_pylist()
     assert report["data_sheet"]["rows"] == splits.count("test") > 0
     assert 0.9 < report["triage"]["roc_auc"] <= 1.0
-    assert (folder / "report" / "report.html").read_text(encoding="utf-8").count("<svg") == 3
+    assert (folder / "report" / "report.html").read_text(encoding="utf-8").count("<svg") == 4
+    assert report["open_world"]["models"][0]["targets"]  # the suite eval/open_world.toml ships in the wheel
 
 
 def test_a_copy_inside_another_repository_records_no_commit(tmp_path, monkeypatch):
