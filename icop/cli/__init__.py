@@ -91,7 +91,7 @@ def main() -> None:
     cli(prog_name="icop")
 
 
-from icop.cli import evaluate, keywords, model, synth, text, triage  # noqa: E402, F401  (registers the commands)
+from icop.cli import audit, evaluate, keywords, model, synth, text, triage  # noqa: E402, F401  (registers the commands)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,14 +14,32 @@ from icop.cli.options import input_options, keyword_key_option, model_option, qu
 
 @cli.command("triage")
 @input_options
-@click.option("-o", "--output", default="-", show_default=True, help="Output file (.csv .tsv .jsonl .parquet) or '-'.")
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    show_default=True,
+    help="Output file (.csv .tsv .jsonl .parquet), or '-' for stdout (needs --audit).",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "tsv", "jsonl", "parquet"]), help="Output format (default: from the extension)."
 )
 @model_option
 @threshold_option
-@click.option("--top-k", type=click.IntRange(min=1), help="Write only the K best-ranked names (the review queue), in rank order.")
+@click.option("--top-k", type=click.IntRange(min=1), help="Write only the K best-ranked names (the review queue).")
+@click.option(
+    "--order",
+    type=click.Choice(["rank", "input"]),
+    default="rank",
+    show_default=True,
+    help="Rows by rank (best first; ties in input order) or in the order the names were read.",
+)
 @click.option("--group-by", help="Also rank groups of names by this input column (e.g. sharer, folder).")
+@click.option(
+    "--groups-output",
+    type=click.Path(dir_okay=False),
+    help="File for the group ranking (default: OUTPUT with .groups before its extension; needed with stdout).",
+)
 @click.option("--id-column", help="Input column to carry into the output as the name's id.")
 @click.option("--redact", is_flag=True, help="Write a keyed hash instead of each name (needs --redact-key-file).")
 @click.option("--redact-key-file", type=click.Path(exists=True, dir_okay=False), help="Key for --redact.")
@@ -36,6 +54,13 @@ from icop.cli.options import input_options, keyword_key_option, model_option, qu
 @click.option("--resume", is_flag=True, help="Continue an interrupted run on the same output.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=10_000, show_default=True, help="Names per committed chunk.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="Scoring processes (one per core).")
+@click.option(
+    "--audit",
+    "audit_path",
+    type=click.Path(dir_okay=False),
+    help="File for the audit record (default: OUTPUT.audit.json; needed when the output is stdout, a device or a pipe).",
+)
+@click.option("--operator", help="Who runs the triage, recorded in the audit record (default: the user name).")
 @quiet_option
 def triage_command(
     inputs,
@@ -46,7 +71,9 @@ def triage_command(
     model_path,
     threshold,
     top_k,
+    order,
     group_by,
+    groups_output,
     id_column,
     redact,
     redact_key_file,
@@ -55,15 +82,18 @@ def triage_command(
     resume,
     chunk_size,
     workers,
+    audit_path,
+    operator,
     quiet,
 ):
-    """Score names and write a ranked review queue (with an audit record beside it).
+    """Score names and write a ranked review queue, best first, with an audit record.
 
     \b
     Examples:
       icop triage names.txt -o queue.csv
       icop triage shares.parquet --column filename --group-by sharer --top-k 500 -o queue.csv
       cat names.txt | icop triage - --redact --redact-key-file case.key -o queue.jsonl
+      icop triage names.txt --audit case/run1.audit.json > queue.csv
     """
     from icop import triage
     from icop.model import bundle
@@ -73,6 +103,7 @@ def triage_command(
     options = triage.TriageOptions(
         threshold=threshold,
         top_k=top_k,
+        order=order,
         group_by=group_by,
         id_column=id_column,
         column=column,
@@ -91,14 +122,16 @@ def triage_command(
             fmt=fmt,
             resume=resume,
             key=key,
+            audit=audit_path,
+            groups_output=groups_output,
+            operator=operator,
             progress=progress.update,
         )
     read = summary.read
     counted = {"truncated": read.truncated, "invalid UTF-8": read.invalid_utf8, "left out": read.skipped}
     extras = [f"{n} {what}" for what, n in counted.items() if n]
-    extras += [f"audit: {summary.audit}"] * bool(summary.audit) + [f"explanations: {summary.explanations}"] * bool(
-        summary.explanations
-    )
+    written = {"audit": summary.audit, "groups": summary.groups, "explanations": summary.explanations}
+    extras += [f"{what}: {path}" for what, path in written.items() if path]
     report(
         summary.notes + read.problems,
         quiet,

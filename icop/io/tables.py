@@ -7,6 +7,7 @@ so the same rows give the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -135,10 +136,15 @@ def write_parquet(columns: dict[str, list], schema: pa.Schema, path: str | Path)
         pq.write_table(table, tmp, compression="zstd", write_statistics=False, use_dictionary=True)
 
 
-def write_jsonl(rows: Iterable[dict], path: str | Path) -> None:
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+def write_jsonl(rows: Iterable[dict], path: str | Path) -> str:
+    """Write one JSON object per line, atomically; returns the SHA-256 of the file."""
+    digest = hashlib.sha256()
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
         for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
+            line = (json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+            digest.update(line)
+            out.write(line)
+    return digest.hexdigest()
 
 
 def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:

@@ -29,7 +29,7 @@ def write_explanations(
     redact_key: bytes | None,
 ) -> str:
     """Explanations (JSONL, in rank order) of the ``n`` best-ranked names; with a redaction key
-    each is :func:`~icop.scoring.explain.redacted`. Returns the file written."""
+    each is :func:`~icop.scoring.explain.redacted`. Returns the SHA-256 of the file written."""
     rows = top_rows(parts, ranked, n, ("rank", "source", "line", "raw_text", "raw_bytes")).to_pylist()
     scorer = BatchScorer(model, key)
     cards = []
@@ -39,5 +39,4 @@ def write_explanations(
         if redact_key is not None:
             card = redacted(card, shown_name(card["name"], redact_key))
         cards.append({"rank": row["rank"], "source": row["source"], "line": row["line"], **card})
-    tables.write_jsonl(cards, target)
-    return target
+    return tables.write_jsonl(cards, target)

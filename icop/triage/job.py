@@ -26,14 +26,13 @@ import pyarrow.compute as pc
 from icop import __version__
 from icop.errors import InputError
 from icop.io import streams, tables
-from icop.keywords.hashing import key_check_value
 from icop.model.bundle import Bundle
 from icop.model.calibration import DEFAULT_POINT
 from icop.model.linear import LinearModel
 from icop.scoring import BATCH
 from icop.text.normalize import gc_paused
 from icop.triage import output as queue
-from icop.triage.audit import AUDIT_SUFFIX, sha256_of_file, write_audit
+from icop.triage.audit import AUDIT_SUFFIX, STREAM, Digested, build_record, key_fingerprint, sha256_of_file, write_audit
 from icop.triage.chunks import RAW_SCHEMA, RESULT_SCHEMA, Chunk, ChunkScoring, chunks, score_chunks
 from icop.triage.explanations import EXPLANATION_SUFFIX, write_explanations
 from icop.triage.groups import groups_path, write_groups
@@ -46,6 +45,7 @@ class TriageOptions:
 
     threshold: str | float = DEFAULT_POINT
     top_k: int | None = None
+    order: str = "rank"  # rank: the review queue, best first; input: the order names were read in
     group_by: str | None = None
     id_column: str | None = None
     column: str | None = None
@@ -59,10 +59,29 @@ class TriageOptions:
         """The options that change the output's bytes, by their command-line names (the
         redaction key only as a keyed fingerprint)."""
         data = {f"--{k.replace('_', '-')}": v for k, v in asdict(self).items() if k not in ("redact_key", "workers")}
-        return {**data, "redaction key": _key_fingerprint(self.redact_key)}
+        return {**data, "redaction key": key_fingerprint(self.redact_key)}
 
     def for_audit(self) -> dict:
         return {**{k: v for k, v in asdict(self).items() if k != "redact_key"}, "redact": self.redact_key is not None}
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where a run writes: the output and the files that go with it (its audit record, and the
+    group ranking and explanations when asked for)."""
+
+    output: str
+    fmt: str
+    stream: bool  # stdout, a device or a pipe: written directly, no rename, no resume
+    audit: str
+    groups: str | None = None
+    groups_fmt: str | None = None
+    explanations: str | None = None
+
+    def files(self) -> list[str]:
+        """The regular files written (the output unless it is a stream)."""
+        found = [self.output] * (not self.stream) + [self.audit, self.groups, self.explanations]
+        return [f for f in found if f]
 
 
 @dataclass
@@ -77,6 +96,7 @@ class TriageSummary:
     groups: str | None = None
     explanations: str | None = None
     bundle_digest: str = ""  # SHA-256 of the bundle's manifest: the model that scored
+    output_sha256: str = ""
     notes: list[str] = field(default_factory=list)  # things the user should know (a lock taken over...)
 
     @property
@@ -93,26 +113,30 @@ def run(
     fmt: str | None = None,
     resume: bool = False,
     key: bytes | None = None,
+    audit: str | None = None,
+    groups_output: str | None = None,
+    operator: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> TriageSummary:
     """Score ``inputs`` into ``output`` (``-``: stdout) with a verified bundle; ``key`` opens its
-    hashed keyword lists. See the module docstring."""
+    hashed keyword lists. The audit record goes to ``audit`` (default: beside a file output; a
+    stream output needs one named), the group ranking to ``groups_output`` (default: beside the
+    output); ``operator`` is recorded in the audit (default: the user name). See the module
+    docstring."""
     started = time.perf_counter()
     model = _triage_model(bundle)
-    fmt = queue.output_format(output, fmt)
-    to_stream = _check_destination(inputs, output, fmt, resume, options)
+    where = destinations(inputs, output, fmt=fmt, resume=resume, options=options, audit=audit, groups_output=groups_output)
     threshold, threshold_source = model.threshold(options.threshold)
     extra = tuple(c for c in (options.id_column, options.group_by) if c)
-    summary = TriageSummary(output=output, bundle_digest=bundle.digest)
+    summary = TriageSummary(output=output, bundle_digest=bundle.digest, audit=where.audit)
     batches = [streams.name_batches(source, options.column, options.errors, summary.read, extra) for source in inputs]
     input_digests = {source: sha256_of_file(source) for source in inputs if not streams.is_stream(source)}
     how = ChunkScoring(threshold, options.id_column, options.group_by, options.redact_key, keep_raw=options.explain > 0)
     schema = _part_schema(how)
-    work = WorkDir(None if to_stream else output, _identity(inputs, input_digests, bundle, options, key), schema)
+    work = WorkDir(None if where.stream else output, _identity(inputs, input_digests, bundle, options, key), schema)
     with work.locked() as note, gc_paused():
         summary.notes += [note] * bool(note)
-        if not to_stream:
-            remove_orphans(_written_files(output, options))
+        remove_orphans(where.files())
         start = work.resume_point() if resume else work.start_fresh()
         every = chunks(inputs, batches, options.chunk_size)
         _score_and_commit(work, start, every, summary.read, model=model, key=key, how=how, options=options, progress=progress)
@@ -120,35 +144,49 @@ def run(
         summary.names, summary.flagged, summary.keyword_names = _counts(parts)
         ranked = queue.ranks(parts)
         with tables.committed_together():  # the output and its companions, or none of them
-            queue.write(parts, output, fmt, ranked, options.top_k)
-            if options.explain:
-                summary.explanations = write_explanations(
+            summary.output_sha256 = queue.write(parts, output, where.fmt, ranked, top_k=options.top_k, order=options.order)
+            companions = []
+            if where.explanations:
+                digest = write_explanations(
                     parts,
                     ranked,
                     options.explain,
-                    output + EXPLANATION_SUFFIX,
+                    where.explanations,
                     model=model,
                     key=key,
                     threshold=options.threshold,
                     bundle_digest=bundle.digest,
                     redact_key=options.redact_key,
                 )
-            if options.group_by:
-                summary.groups = write_groups(parts, output)
+                summary.explanations = where.explanations
+                companions.append(Digested(where.explanations, digest, "file", "jsonl", "explanations"))
+            if where.groups:
+                digest = write_groups(parts, where.groups, where.groups_fmt)
+                summary.groups = where.groups
+                companions.append(Digested(where.groups, digest, "file", where.groups_fmt, "groups"))
             summary.seconds = time.perf_counter() - started
-            if not to_stream:
-                summary.audit = write_audit(
-                    output + AUDIT_SUFFIX,
-                    inputs=inputs,
-                    input_digests=input_digests | {s: d.state()["sha256"] for s, d in summary.read.streams.items()},
-                    bundle_digest=bundle.digest,
-                    options=options.for_audit(),
-                    threshold=threshold,
-                    threshold_source=threshold_source,
-                    counts=_audit_counts(summary),
-                    seconds=summary.seconds,
-                    names_per_second=summary.names_per_second,
-                )
+            stream_digests = {s: d.state()["sha256"] for s, d in summary.read.streams.items()}
+            record = build_record(
+                where.audit,
+                engine="icop triage",
+                inputs=[
+                    Digested(s, stream_digests[s], STREAM) if s in stream_digests else Digested(s, input_digests.get(s))
+                    for s in inputs
+                ],
+                output=Digested(output, summary.output_sha256, STREAM if where.stream else "file", where.fmt),
+                companions=companions,
+                bundle_path=bundle.path,
+                bundle_digest=bundle.digest,
+                operator=operator,
+                options=options.for_audit(),
+                threshold=threshold,
+                threshold_source=threshold_source,
+                counts=_audit_counts(summary),
+                seconds=summary.seconds,
+                redaction_key=options.redact_key,
+                keyword_key=key,
+            )
+            write_audit(where.audit, record)
         work.finish()
     return summary
 
@@ -160,7 +198,7 @@ def _identity(inputs: list[str], input_digests: dict, bundle: Bundle, options: T
         "input files": [[source, input_digests.get(source, "read as a stream")] for source in inputs],
         "model bundle": bundle.digest,
         "icop version": __version__,
-        "keyword key": _key_fingerprint(key),
+        "keyword key": key_fingerprint(key),
     }
 
 
@@ -212,50 +250,70 @@ def _stream_names(position: dict) -> str:
     return ", ".join("stdin" if source == "-" else source for source in position) or "the inputs"
 
 
-def _key_fingerprint(key: bytes | None) -> str | None:
-    """A keyed fingerprint that tells keys apart without disclosing them."""
-    return None if key is None else key_check_value(key)
-
-
 def _triage_model(bundle: Bundle) -> LinearModel:
     if not isinstance(bundle.model, LinearModel):
         raise TriageError(f"{bundle.path}: a {bundle.model.kind} baseline cannot run triage; use an icop model")
     return bundle.model
 
 
-def _check_destination(inputs: list[str], output: str, fmt: str, resume: bool, options: TriageOptions) -> bool:
-    """Checks the output before any work; True when it is a stream (stdout, a device, a pipe),
-    written directly: no rename, no resume, nothing beside it."""
+def destinations(
+    inputs: list[str],
+    output: str,
+    *,
+    fmt: str | None,
+    resume: bool,
+    options: TriageOptions,
+    audit: str | None = None,
+    groups_output: str | None = None,
+) -> Destinations:
+    """Where a run will write, checked before any work: an output that would overwrite an input,
+    a directory, an empty name, an unknown extension, companions a stream cannot have beside it."""
     if not output:
         raise InputError("the output name is empty; give a file name, or '-' for stdout")
+    _check_no_input_overwritten(inputs, [output])
+    fmt = queue.output_format(output, fmt)
     if output == "-" and fmt == "parquet":
         raise TriageError("Parquet cannot go to stdout; give an output file")
     if output.endswith(("/", os.sep)) or Path(output).is_dir():
         raise InputError(f"{output}: names a directory; give a file name, e.g. {Path(output) / 'queue.csv'}")
-    to_stream = queue.is_stream(output)
+    stream = queue.is_stream(output)
     where = "stdout" if output == "-" else f"{output} (not a regular file)"
-    if to_stream and resume:
+    if stream and resume:
         raise TriageError(f"--resume needs an output file (a run to {where} cannot be resumed)")
-    if to_stream and options.explain:
+    if stream and options.explain:
         raise TriageError(f"--explain writes beside the output file, which {where} cannot have; give -o FILE")
-    if to_stream and options.group_by and output != "-":
-        raise TriageError(f"--group-by writes beside the output file, which {where} cannot have; give -o FILE")
+    if stream and not audit:
+        raise InputError(f"the output goes to {where}: give --audit FILE for the run's audit record (every run writes one)")
+    if stream and options.group_by and not groups_output:
+        raise InputError(f"--group-by with the output going to {where} needs --groups-output FILE")
+    if groups_output and not options.group_by:
+        raise InputError("--groups-output names the group ranking, which only --group-by COLUMN writes")
+    for name, what in ((audit, "--audit"), (groups_output, "--groups-output")):
+        if name is not None and (name == "-" or name.endswith(("/", os.sep)) or Path(name).is_dir()):
+            raise InputError(f"{what} {name}: give the name of a file")
+    groups = (groups_output or groups_path(output, fmt)) if options.group_by else None
+    found = Destinations(
+        output=output,
+        fmt=fmt,
+        stream=stream,
+        audit=audit or output + AUDIT_SUFFIX,
+        groups=groups,
+        groups_fmt=queue.output_format(groups, None) if groups_output else fmt if groups else None,
+        explanations=output + EXPLANATION_SUFFIX if options.explain else None,
+    )
+    _check_no_input_overwritten(inputs, found.files())
+    return found
+
+
+def _check_no_input_overwritten(inputs: list[str], written: list[str]) -> None:
     for source in inputs:
-        for target in _written_files(output, options):
+        for target in written:
             if source != "-" and Path(target).exists() and os.path.samefile(source, target):
                 raise InputError(f"{source}: is an input and would be overwritten by {target}; choose another -o")
-    return to_stream
-
-
-def _written_files(output: str, options: TriageOptions) -> list[str]:
-    """Every file a run writes: the output, its audit record and what --explain and --group-by add."""
-    if queue.is_stream(output):
-        return [output]
-    return (
-        [output, output + AUDIT_SUFFIX]
-        + [output + EXPLANATION_SUFFIX] * bool(options.explain)
-        + [groups_path(output)] * bool(options.group_by)
-    )
+    if len({os.path.realpath(f) for f in written}) < len(written):
+        raise InputError(
+            f"two of the files this run writes are one ({', '.join(written)}); choose other --audit or --groups-output names"
+        )
 
 
 def _part_schema(how: ChunkScoring):

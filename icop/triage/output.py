@@ -1,12 +1,19 @@
 """The ranked review queue: ranks over every chunk, then the output written once, atomically.
 
-Rank 1 is the highest logit; ties keep input order. A file is replaced atomically; stdout, a
-device or a pipe is written as it stands. CSV and TSV go through Arrow's C++ writer
-(header once, shortest round-trip floats); JSONL one object per line; Parquet with zstd.
+Rank 1 is the highest logit; ties keep input order. The queue is written in rank order (the
+order a reviewer works in), or in input order with ``order="input"``; ``top_k`` keeps the k
+best. Rank order needs every row before the first can be written, so it is produced in rank
+windows of at most :data:`RANK_WINDOW` rows: with more names than that, one pass over the chunks
+spills each window's rows into its own scratch file, then each window is sorted and written
+(memory stays about one window, whatever the input). A file is replaced atomically; stdout, a device
+or a pipe is written as it stands. CSV and TSV go through Arrow's C++ writer (header once,
+shortest round-trip floats); JSONL one object per line; Parquet with zstd. :func:`write`
+returns the SHA-256 of the bytes written, for the audit record.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -16,23 +23,39 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.feather as feather
 import pyarrow.parquet as pq
 
+from icop.errors import InputError
 from icop.io import tables
+from icop.triage.audit import sha256_of_file
 from icop.triage.chunks import RESULT_SCHEMA
 from icop.triage.workdir import read_part
 
 OUTPUT_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 OUTPUT_COLUMNS = ("source", "line", "id", "name", "probability", "logit", "decision", "keyword_ids", "rank")
+#: The columns a score adds to a name, the same from triage, the Dask and Spark paths and the MLflow model.
+SCORE_COLUMNS = ("probability", "logit", "decision", "keyword_ids")
+ORDERS = ("rank", "input")
+#: Rows held in memory at once while the queue is put in rank order (more only beyond
+#: RANK_WINDOW * MAX_SPILLS names, so that the scratch files open at once stay few).
+RANK_WINDOW = 100_000
+MAX_SPILLS = 256
 
 
 def output_format(path: str, fmt: str | None) -> str:
-    """The format asked for, else the output's extension, else CSV."""
+    """The format asked for, else the output's extension (none, or stdout: CSV). An unknown
+    extension is refused rather than silently written as CSV."""
     if fmt:
         return fmt
     suffix = Path(path).suffix.lower().lstrip(".")
-    if path == "-" or suffix not in OUTPUT_FORMATS:
+    if path == "-" or not suffix:
         return "csv"
+    if suffix not in OUTPUT_FORMATS:
+        raise InputError(
+            f"{path}: unknown output format '.{suffix}'",
+            fix=f"name the file with {', '.join('.' + f for f in OUTPUT_FORMATS)}, or give --format",
+        )
     return suffix
 
 
@@ -49,31 +72,56 @@ def ranks(parts: list[Path]) -> np.ndarray:
 
 def top_rows(parts: list[Path], ranked: np.ndarray, k: int, columns: tuple[str, ...] = OUTPUT_COLUMNS) -> pa.Table:
     """The k best-ranked rows, in rank order (the review queue)."""
-    wanted = ranked <= k
-    found = [t.filter(pa.array(wanted[s : s + t.num_rows])) for s, t in _with_starts(ranked_parts(parts, ranked, columns))]
-    table = pa.concat_tables(found) if found else empty_output().select(list(columns))
+    found = list(ranked_parts(parts, ranked, columns, keep=ranked <= k))
+    table = pa.concat_tables(found) if found else _output_schema().empty_table().select(list(columns))
     return table.sort_by([("rank", "ascending")])
 
 
-def ranked_parts(parts: list[Path], ranked: np.ndarray, columns: tuple[str, ...] = OUTPUT_COLUMNS) -> Iterator[pa.Table]:
-    start = 0
-    for part in parts:
-        table = read_part(part)
-        table = table.append_column("rank", pa.array(ranked[start : start + table.num_rows], pa.int64()))
-        start += table.num_rows
-        yield table.select(list(columns))
+def ranked_parts(
+    parts: list[Path], ranked: np.ndarray, columns: tuple[str, ...] = OUTPUT_COLUMNS, keep: np.ndarray | None = None
+) -> Iterator[pa.Table]:
+    """The rows (those where ``keep`` is true, else all) in input order, with their rank."""
+    for start, table in _with_starts(read_part(part) for part in parts):
+        end = start + table.num_rows
+        table = table.append_column("rank", pa.array(ranked[start:end], pa.int64())).select(list(columns))
+        yield table if keep is None else table.filter(pa.array(keep[start:end]))
 
 
-def write(parts: list[Path], output: str, fmt: str, ranked: np.ndarray, top_k: int | None) -> None:
-    """The output: every name in input order with its rank, or the ``top_k`` best in rank order."""
-    if top_k is not None:
-        _write_tables([top_rows(parts, ranked, top_k)], output, fmt)
+def in_rank_order(parts: list[Path], ranked: np.ndarray, limit: int | None = None) -> Iterator[pa.Table]:
+    """The rows ranked 1 to ``limit`` (default: all) in rank order, one window at a time (module docstring)."""
+    n = ranked.size if limit is None else min(limit, ranked.size)
+    if n <= RANK_WINDOW:
+        yield top_rows(parts, ranked, n)
         return
-    _write_tables(ranked_parts(parts, ranked), output, fmt)
+    window = max(RANK_WINDOW, -(-n // MAX_SPILLS))
+    spills = [parts[0].with_name(f"rank-window-{w:06d}.arrow") for w in range(-(-n // window))]
+    writers = [pa.ipc.new_file(str(path), _output_schema()) for path in spills]
+    try:
+        for table in ranked_parts(parts, ranked, keep=None if limit is None else ranked <= n):
+            windows = (table.column("rank").to_numpy() - 1) // window
+            for w in np.unique(windows):
+                writers[w].write_table(table.filter(pa.array(windows == w)))
+    finally:
+        for writer in writers:
+            writer.close()
+    for path in spills:
+        yield feather.read_table(path, memory_map=False).sort_by([("rank", "ascending")])
+        path.unlink()
+        pa.default_memory_pool().release_unused()  # hand the window's memory back before the next
 
 
-def empty_output() -> pa.Table:
-    return RESULT_SCHEMA.empty_table().append_column("rank", pa.array([], pa.int64())).select(list(OUTPUT_COLUMNS))
+def write(parts: list[Path], output: str, fmt: str, ranked: np.ndarray, *, top_k: int | None = None, order: str = "rank") -> str:
+    """The queue (module docstring): every name, or the ``top_k`` best, in rank or input order.
+    Returns the SHA-256 of the bytes written."""
+    if order == "input":
+        rows = ranked_parts(parts, ranked, keep=None if top_k is None else ranked <= top_k)
+    else:
+        rows = in_rank_order(parts, ranked, top_k)
+    return write_tables(rows, output, fmt, _output_schema())
+
+
+def _output_schema() -> pa.Schema:
+    return pa.schema([pa.field("rank", pa.int64()) if c == "rank" else RESULT_SCHEMA.field(c) for c in OUTPUT_COLUMNS])
 
 
 def _with_starts(parts: Iterable[pa.Table]) -> Iterator[tuple[int, pa.Table]]:
@@ -89,47 +137,73 @@ def is_stream(output: str) -> bool:
     return output == "-" or (os.path.exists(output) and not os.path.isfile(output))
 
 
-def _write_tables(parts: Iterable[pa.Table], output: str, fmt: str) -> None:
+class _Digesting:
+    """A binary file-like wrapper that hashes what goes through it (outputs written as streams)."""
+
+    def __init__(self, handle):
+        self.handle, self.digest, self.position, self.closed = handle, hashlib.sha256(), 0, False
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self.digest.update(data)
+        self.position += len(data)
+        return self.handle.write(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+    def writable(self) -> bool:
+        return True
+
+
+def write_tables(parts: Iterable[pa.Table], output: str, fmt: str, schema: pa.Schema) -> str:
+    """Tables of ``schema`` as one file of ``fmt`` (atomically), or to stdout, a device or a pipe
+    as it stands; returns the SHA-256 of the bytes written."""
     if output == "-":
         sys.stdout.flush()
-        _write_text(parts, fmt, _stdout().buffer)
-        _stdout().buffer.flush()
-    elif is_stream(output):
+        handle = _Digesting(_stdout().buffer)
+        _write_any(parts, fmt, handle, schema)
+        handle.flush()
+        return handle.digest.hexdigest()
+    if is_stream(output):
         try:
-            with open(output, "wb") as handle:
-                _write_any(parts, fmt, handle)
+            with open(output, "wb") as raw:
+                handle = _Digesting(raw)
+                _write_any(parts, fmt, handle, schema)
+            return handle.digest.hexdigest()
         except OSError as err:
             raise tables.WriteError(f"cannot write ({err.strerror or err})", path=output) from err
-    else:
-        with tables.atomic_path(output) as tmp:
-            _write_any(parts, fmt, tmp)
+    with tables.atomic_path(output) as tmp:
+        _write_any(parts, fmt, tmp, schema)
+        return sha256_of_file(tmp)
 
 
-def _write_any(parts: Iterable[pa.Table], fmt: str, where) -> None:
-    """``where``: a path or an open binary file."""
+def _write_any(parts: Iterable[pa.Table], fmt: str, where, schema: pa.Schema) -> None:
+    """``where``: a path or a binary file-like object."""
     if fmt == "parquet":
-        writer = None
-        for table in parts:
-            writer = writer or pq.ParquetWriter(where, table.schema, compression="zstd")
-            writer.write_table(table)
-        (writer or pq.ParquetWriter(where, empty_output().schema)).close()
+        with pq.ParquetWriter(where, schema, compression="zstd") as writer:
+            for table in parts:
+                writer.write_table(table.select(schema.names))
     elif isinstance(where, Path):
         with open(where, "wb") as handle:
-            _write_text(parts, fmt, handle)
+            _write_text(parts, fmt, handle, schema)
     else:
-        _write_text(parts, fmt, where)
+        _write_text(parts, fmt, where, schema)
 
 
 def _stdout():
     return sys.stdout  # looked up at call time, so that test runners can capture it
 
 
-def _write_text(parts: Iterable[pa.Table], fmt: str, handle) -> None:
+def _write_text(parts: Iterable[pa.Table], fmt: str, handle, schema: pa.Schema) -> None:
     if fmt == "jsonl":
         for table in parts:
             handle.write("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in table.to_pylist()).encode("utf-8"))
         return
     options = pa_csv.WriteOptions(delimiter="\t" if fmt == "tsv" else ",", quoting_style="needed")
-    with pa_csv.CSVWriter(handle, empty_output().schema, write_options=options) as writer:
+    with pa_csv.CSVWriter(handle, schema, write_options=options) as writer:
         for table in parts:
-            writer.write_table(table.select(list(OUTPUT_COLUMNS)))
+            writer.write_table(table.select(schema.names))

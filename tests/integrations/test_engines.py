@@ -32,7 +32,8 @@ def test_dask_scores_equal_single_machine_scores(tmp_path, dataset):
     out = score_parquet(str(root / "*.parquet"), MODEL, str(tmp_path / "scored"), workers=2, memory_limit="1GiB")
     scored = pd.read_parquet(out).set_index("id").loc[table.column("id").to_pylist()]
     assert np.array_equal(scored["logit"].to_numpy(), expected_logits(table.column("text").to_pylist()))
-    assert set(scored.columns) == {"probability", "logit", "decision", "keyword_ids"}
+    assert list(scored.columns) == ["probability", "logit", "decision", "keyword_ids"]  # triage's score columns
+    assert (tmp_path / "scored.audit.json").exists()
 
 
 def test_missing_engine_names_the_extra(monkeypatch):
@@ -98,9 +99,36 @@ def test_spark_scores_and_group_ranking_equal_icop_triage(tmp_path, spark, datas
     )
     expected = pd.read_csv(tmp_path / "t.groups.csv")
     groups = rank_groups(score_dataframe(frame, MODEL), "lang").toPandas()
-    assert groups["group"].tolist() == expected["group"].tolist()
-    assert groups["flagged"].tolist() == expected["flagged"].tolist()
-    assert np.allclose(groups["max"], expected["max"]) and np.allclose(groups["mean"], expected["mean"])
+    assert list(groups.columns) == list(expected.columns)
+    assert groups["group"].tolist() == expected["group"].tolist() and groups["rank"].tolist() == expected["rank"].tolist()
+    assert groups["flagged"].tolist() == expected["flagged"].tolist() and groups["names"].tolist() == expected["names"].tolist()
+    for column in ("top3_mean", "max", "mean"):
+        assert np.allclose(groups[column], expected[column], rtol=0, atol=1e-12), column
+
+
+@pytest.mark.slow
+def test_spark_writes_a_scored_dataset_with_the_audit_record_of_triage(tmp_path, spark, dataset):
+    import json
+
+    import jsonschema
+
+    from icop import resources
+    from icop.integrations.spark import score_parquet
+    from icop.triage import audit
+
+    root, table = dataset
+    out = score_parquet(spark, str(root), MODEL, str(tmp_path / "scored"), keep=("id", "lang"), operator="spark-op")
+    scored = pd.read_parquet(out).set_index("id").loc[table.column("id").to_pylist()]
+    assert list(scored.columns) == ["lang", "probability", "logit", "decision", "keyword_ids"]
+    assert np.array_equal(scored["logit"].to_numpy(), expected_logits(table.column("text").to_pylist()))
+    record = json.loads((tmp_path / "scored.audit.json").read_text())
+    jsonschema.validate(record, json.loads(resources.read_text("audit.schema.json")))
+    assert record["engine"] == "spark" and record["operator"] == "spark-op" and record["counts"]["names"] == table.num_rows
+    assert record["counts"]["flagged"] == int(scored["decision"].sum())
+    assert record["inputs"] == [
+        {"path": str(root), "kind": "directory", "format": "parquet", "sha256": audit.sha256_of_path(root)}
+    ]
+    assert not [c for c in audit.verify(tmp_path / "scored.audit.json") if c.status != "match"]
 
 
 @pytest.mark.slow

@@ -59,7 +59,7 @@ def test_a_manifest_that_breaks_the_schema_is_a_clear_error(copy, change, messag
     edit_manifest(copy, change, reseal=True)
     with pytest.raises(bundle.BundleError, match=re.escape(message)):
         bundle.load(copy)
-    result = triage("-", "--model", copy, input="a.mp4\n")
+    result = triage("-", "--model", copy, "--audit", copy.parent / "a.json", input="a.mp4\n")
     assert result.exit_code == 3 and "Traceback" not in result.output
 
 
@@ -74,7 +74,7 @@ def test_a_manifest_without_its_content_digest_is_refused(copy):
 
 def test_an_edited_manifest_value_is_detected(copy):
     edit_manifest(copy, lambda m: m["metrics"].update(validation_average_precision=0.999))
-    result = triage("-", "--model", copy, input="a.mp4\n")
+    result = triage("-", "--model", copy, "--audit", copy.parent / "a.json", input="a.mp4\n")
     assert result.exit_code == 3 and "manifest.json: its values differ from those the bundle was written with" in result.stderr
 
 
@@ -83,7 +83,7 @@ def test_triage_reports_the_bundle_digest_it_used(tmp_path):
     result = triage("-", "-o", tmp_path / "o.csv", input="a.mp4\n")
     assert result.stderr.rstrip().endswith(f"; model manifest sha256 {digest}")
     audit = json.loads((tmp_path / "o.csv.audit.json").read_text())
-    assert audit["bundle_manifest_sha256"] == digest == hashlib.sha256((MODEL / "manifest.json").read_bytes()).hexdigest()
+    assert audit["model"]["manifest_sha256"] == digest == hashlib.sha256((MODEL / "manifest.json").read_bytes()).hexdigest()
     assert f"manifest sha256 {digest}" in icop("verify", MODEL).output
     assert len(rows(tmp_path / "o.csv")) == 1
 

@@ -22,7 +22,7 @@ def test_explain_triage_and_onnx_agree_on_long_names(tmp_path):
     from icop.integrations import onnx as onnx_export
 
     long_names = ["Family.Holiday." * 300 + ".mp4", "ภาพยนตร์" * 400, "x" * (MAX_NAME_CHARS + 1)]
-    result = triage("-", input="".join(n + "\n" for n in long_names))
+    result = triage("-", "--order", "input", "--audit", tmp_path / "a.json", input="".join(n + "\n" for n in long_names))
     triaged = [int(r["logit"]) for r in rows(result.stdout)]
     explained = [json.loads(icop("explain", "--model", MODEL, "--format", "json", n).stdout)["logit"] for n in long_names]
     assert explained == triaged
@@ -59,8 +59,9 @@ def read_one_line_then_close(*args):
     return first, process.wait(), stderr
 
 
-def test_triage_into_a_pipe_closed_early_exits_0_quietly(many_names):
-    first, code, stderr = read_one_line_then_close("triage", many_names, "--model", MODEL, "--quiet")
+def test_triage_into_a_pipe_closed_early_exits_0_quietly(tmp_path, many_names):
+    audit = tmp_path / "a.json"
+    first, code, stderr = read_one_line_then_close("triage", many_names, "--model", MODEL, "--quiet", "--audit", audit)
     assert first.startswith(b'"source","line"') and code == 0 and stderr == ""
 
 
@@ -85,6 +86,6 @@ def test_a_line_separator_inside_a_keyword_list_field_keeps_line_numbers(tmp_pat
 
 
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0c"])
-def test_names_with_unicode_line_separators_stay_one_name(separator):
-    result = triage("-", input=f"a{separator}b.mp4\nnext.mp4\n")
+def test_names_with_unicode_line_separators_stay_one_name(tmp_path, separator):
+    result = triage("-", "--order", "input", "--audit", tmp_path / "a.json", input=f"a{separator}b.mp4\nnext.mp4\n")
     assert [r["line"] for r in rows(result.stdout)] == ["1", "2"]

@@ -242,10 +242,11 @@ def test_a_fifo_input_is_read_and_digested(tmp_path):
     result = triage(fifo, "-o", out)
     writer.join(timeout=30)
     assert result.exit_code == 0, result.output
-    assert [r["line"] for r in rows(out)] == ["1", "2"]
+    assert sorted(r["line"] for r in rows(out)) == ["1", "2"]
     import hashlib
 
-    assert audit_of(out)["inputs"] == [{"path": str(fifo), "sha256": hashlib.sha256(b"a.mp4\nb.mp4\n").hexdigest()}]
+    digest = hashlib.sha256(b"a.mp4\nb.mp4\n").hexdigest()
+    assert audit_of(out)["inputs"] == [{"path": str(fifo), "kind": "stream", "sha256": digest}]
 
 
 def test_column_on_plain_text_is_refused_before_any_work(tmp_path):

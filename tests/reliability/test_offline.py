@@ -71,7 +71,7 @@ def test_telemetry_is_off_in_the_cli_process():
 @pytest.mark.parametrize(
     "args",
     [
-        ["triage", "-", "--model", str(MODEL), "--quiet"],
+        ["triage", "-", "--model", str(MODEL), "--quiet", "--audit", "run.audit.json"],
         ["explain", "IMG_0001.JPG", "--model", str(MODEL)],
         ["keywords", "scan", "-", "--quiet"],
         ["normalize", "-", "--quiet"],

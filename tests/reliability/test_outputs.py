@@ -59,15 +59,16 @@ def device(tmp_path):
     return make
 
 
-def test_a_null_device_output_stays_a_device(names, device):
+def test_a_null_device_output_stays_a_device(tmp_path, names, device):
     null = device("null")
-    assert triage(names, "-o", null).exit_code == 0
+    assert triage(names, "-o", null).exit_code == 2  # a stream output: its audit record needs a name
+    assert triage(names, "-o", null, "--audit", tmp_path / "a.json").exit_code == 0
     assert stat.S_ISCHR(os.stat(null).st_mode)
 
 
-def test_a_full_device_is_written_directly_and_fails_clearly(names, device):
+def test_a_full_device_is_written_directly_and_fails_clearly(tmp_path, names, device):
     full = device("full")
-    result = triage(names, "-o", full)
+    result = triage(names, "-o", full, "--audit", tmp_path / "a.json")
     assert result.exit_code == 1 and f"{full}: cannot write (No space left on device)" in result.stderr
     assert stat.S_ISCHR(os.stat(full).st_mode)
 
@@ -78,7 +79,7 @@ def test_a_named_pipe_output_receives_the_queue_and_stays_a_pipe(tmp_path, names
     received = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
     reader.start()
-    result = triage(names, "-o", fifo, "--format", "csv")
+    result = triage(names, "-o", fifo, "--format", "csv", "--audit", tmp_path / "a.json")
     reader.join(timeout=30)
     assert result.exit_code == 0, result.output
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
@@ -121,14 +122,14 @@ def private_tmp(tmp_path, monkeypatch):
     return folder
 
 
-def test_a_failed_run_to_stdout_leaves_no_scratch_files(names, private_tmp, monkeypatch):
+def test_a_failed_run_to_stdout_leaves_no_scratch_files(tmp_path, names, private_tmp, monkeypatch):
     from icop.triage import output
 
     def fail(*args):
         raise OSError(errno.EIO, "Input/output error")
 
     monkeypatch.setattr(output, "ranks", fail)
-    result = triage(names)
+    result = triage(names, "--audit", tmp_path / "a.json")
     assert result.exit_code != 0 and list(private_tmp.iterdir()) == []
 
 
@@ -143,6 +144,8 @@ def test_a_terminated_run_to_stdout_leaves_no_scratch_files(tmp_path, many_names
         "--chunk-size",
         "2000",
         "--quiet",
+        "--audit",
+        tmp_path / "a.json",
         env={"TMPDIR": str(private_tmp)},
         stdout=subprocess.DEVNULL,
     )
@@ -154,20 +157,20 @@ def test_a_terminated_run_to_stdout_leaves_no_scratch_files(tmp_path, many_names
     assert list(private_tmp.iterdir()) == []
 
 
-def test_scratch_left_by_a_killed_run_to_stdout_is_removed_by_the_next(names, private_tmp):
+def test_scratch_left_by_a_killed_run_to_stdout_is_removed_by_the_next(tmp_path, names, private_tmp):
     abandoned = private_tmp / "icop-triage-abcd1234"
     (abandoned / "stdout.icop-work").mkdir(parents=True)
     (abandoned / "stdout.icop-lock").write_text('{"pid": 999999, "host": "h"}')  # nobody holds it
     old = time.time() - 3600
     os.utime(abandoned, (old, old))
-    assert triage(names).exit_code == 0
+    assert triage(names, "--audit", tmp_path / "a.json").exit_code == 0
     assert list(private_tmp.iterdir()) == []
 
 
 def test_scratch_files_are_private(tmp_path, names, monkeypatch):
     from icop.triage import output
 
-    monkeypatch.setattr(output, "write", lambda *a: (_ for _ in ()).throw(OSError("stop before the end")))
+    monkeypatch.setattr(output, "write", lambda *a, **k: (_ for _ in ()).throw(OSError("stop before the end")))
     out = tmp_path / "o.csv"
     triage(names, "-o", out)
     work = tmp_path / "o.csv.icop-work"
