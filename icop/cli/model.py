@@ -5,7 +5,16 @@ from __future__ import annotations
 import click
 
 from icop.cli import cli
-from icop.cli.options import keyword_key_option, keyword_lists, lists_option, model_option, quiet_option, seed_option
+from icop.cli.options import (
+    keyword_key_option,
+    keyword_lists,
+    lists_option,
+    model_option,
+    progress_bar,
+    quiet_option,
+    seed_option,
+    tracking_uri_option,
+)
 
 
 @cli.command("train")
@@ -13,7 +22,7 @@ from icop.cli.options import keyword_key_option, keyword_lists, lists_option, mo
     "--data",
     required=True,
     type=click.Path(exists=True, dir_okay=False),
-    help="Training table (Parquet or JSONL) with text, label, split.",
+    help="Training table (Parquet, JSONL, CSV or TSV) with text, label, split.",
 )
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="New directory for the model bundle.")
 @click.option("--baseline", type=click.Choice(["keywords", "tfidf"]), help="Train a baseline instead of the icop model.")
@@ -21,33 +30,47 @@ from icop.cli.options import keyword_key_option, keyword_lists, lists_option, mo
 @lists_option
 @keyword_key_option
 @click.option("--zip", "zip_path", type=click.Path(dir_okay=False), help="Also write the single-file (zip) form of the bundle.")
-@click.option("--tracking-uri", default="sqlite:///mlflow.db", show_default=True, help="MLflow tracking URI.")
+@tracking_uri_option
 @click.option("--no-track", is_flag=True, help="Do not log the run to MLflow.")
+@click.option(
+    "--gates",
+    "gates_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Gates a model passes to become the registry's champion (default: the shipped eval/gates.toml).",
+)
 @quiet_option
-def train_command(data, out, baseline, seed, list_paths, key, zip_path, tracking_uri, no_track, quiet):
-    """Train a model (or a baseline) and write a verified bundle; log it to MLflow.
+def train_command(data, out, baseline, seed, list_paths, key, zip_path, tracking_uri, no_track, gates_path, quiet):
+    """Train a model (or a baseline) and write a verified bundle; log it to MLflow, where a
+    version that passes its gates (eval/gates.toml) takes the alias champion.
 
     \b
     Examples:
       icop train --data corpus/corpus.parquet --out my-model
+      icop train --data corpus.csv --out my-model --tracking-uri sqlite:///runs/mlflow.db
       icop train --data corpus/corpus.parquet --out tfidf --baseline tfidf --no-track
     """
     from icop.model.training import train_bundle
 
-    result = train_bundle(
-        data,
-        out,
-        keywords=keyword_lists(list_paths),
-        baseline=baseline,
-        seed=seed,
-        key=key,
-        zip_path=zip_path,
-        tracking_uri=None if no_track else tracking_uri,
-    )
+    with progress_bar(quiet) as progress:
+        result = train_bundle(
+            data,
+            out,
+            keywords=keyword_lists(list_paths),
+            baseline=baseline,
+            seed=seed,
+            key=key,
+            zip_path=zip_path,
+            tracking_uri=None if no_track else tracking_uri,
+            gates_path=gates_path,
+            quiet=quiet,
+            progress=progress,
+        )
     if quiet:
         return
     if result.run_id:
-        click.echo(f"mlflow run {result.run_id}", err=True)
+        registered = f"; registered as icop-triage version {result.version}" if result.version else ""
+        champion = "champion" if result.champion else "not champion"
+        click.echo(f"mlflow run {result.run_id}{registered}; {champion} ({result.gates.summary()})", err=True)
     m = result.metrics
     click.echo(
         f"wrote {result.path}: validation ROC-AUC {m['validation_roc_auc']}, AP {m['validation_average_precision']} "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -11,6 +14,8 @@ from icop.io.streams import ERROR_POLICIES
 from icop.model.calibration import DEFAULT_POINT
 
 MIN_KEY_BYTES = 16
+#: Where ``icop train`` and ``icop evaluate --track`` log (icop/integrations/tracking.py).
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 
 def input_options(func):
@@ -73,6 +78,37 @@ def quiet_option(func):
 
 def seed_option(func):
     return click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")(func)
+
+
+def tracking_uri_option(func):
+    return click.option(
+        "--tracking-uri",
+        default=DEFAULT_TRACKING_URI,
+        show_default=True,
+        help="MLflow store; a SQLite store keeps its artifacts in mlartifacts/ beside the database.",
+    )(func)
+
+
+@contextmanager
+def progress_bar(quiet: bool) -> Iterator:
+    """A progress callback ``(stage, done, total)`` drawn as a bar with rate and ETA on stderr,
+    silent with --quiet or when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    bar = tqdm(file=sys.stderr, disable=True if quiet else None, leave=False, dynamic_ncols=True)
+    current = {"stage": None}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage != current["stage"]:
+            current["stage"] = stage
+            bar.reset(total=total)
+            bar.set_description(stage)
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        bar.close()
 
 
 def keyword_lists(list_paths: tuple[str, ...]):

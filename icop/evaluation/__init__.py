@@ -8,8 +8,12 @@ from pathlib import Path
 
 from icop.evaluation.report import EvaluationError, build, load_test_data
 from icop.io import tables
+from icop.progress import Progress
+from icop.progress import report as report_progress
 
 __all__ = ["EvaluationError", "evaluate", "to_json"]
+#: Stages reported to ``progress``: read, score, score for the open world, build the sections, render.
+STAGES = 5
 
 
 def to_json(report: dict) -> str:
@@ -40,15 +44,19 @@ def evaluate(
     subgroups: Path | None = None,
     perturbations: Path | None = None,
     open_world: Path | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Path]:
     """Write ``report.json`` and ``report.html`` into ``out``; returns their paths.
 
     ``subgroups``, ``perturbations`` and ``open_world`` replace the shipped suites of eval/ (bias
-    cuts, robustness families, open-world targets).
+    cuts, robustness families, open-world targets); ``progress`` hears of each stage.
     """
     from icop.evaluation.render import render
 
-    built = build(model, load_test_data(data), list(baselines), seed, include_examples, subgroups, perturbations, open_world)
+    report_progress(progress, "read the test split", 0, STAGES)
+    test_data = load_test_data(data)
+    built = build(model, test_data, list(baselines), seed, include_examples, subgroups, perturbations, open_world, progress)
+    report_progress(progress, "render the HTML page", STAGES - 1, STAGES)
     report = json.loads(to_json(built))
     out = Path(out)
     paths = {"json": out / "report.json", "html": out / "report.html"}

@@ -148,6 +148,16 @@ def _rows(points: list[dict], key: str) -> dict[str, list[dict]]:
     return rows
 
 
+def figures(report: dict) -> dict[str, str]:
+    """Every figure of the report, by name, as SVG (the HTML page inlines them; MLflow logs them)."""
+    return {
+        "det": _det_plot(report),
+        "reliability": _reliability_plot(report),
+        "robustness": _robustness_plot(report),
+        "open_world": _open_world_plot(report),
+    }
+
+
 def render(report: dict) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(files("icop.evaluation").joinpath("templates"))),
@@ -158,15 +168,9 @@ def render(report: dict) -> str:
     environment.filters["num"] = _number
     environment.filters["pct"] = lambda v: "–" if v is None else f"{100 * v:.2f}%"
     environment.filters["ci"] = lambda v: "–" if not v else f"[{_number(v[0])}, {'∞' if v[1] is None else _number(v[1])}]"
-    plots = {
-        "det": _det_plot(report),
-        "reliability": _reliability_plot(report),
-        "robustness": _robustness_plot(report),
-        "open_world": _open_world_plot(report),
-    }
     return environment.get_template("report.html.j2").render(
         r=report,
-        plots=plots,
+        plots=figures(report),
         open_world=_side_by_side(report["open_world"]),
         raw_json=json.dumps(report, indent=1, sort_keys=True),
     )

@@ -28,6 +28,8 @@ from icop.features import FAMILIES
 from icop.io import tables
 from icop.model import bundle
 from icop.model.calibration import DEFAULT_POINT
+from icop.progress import Progress
+from icop.progress import report as report_progress
 from icop.scoring.explain import explain
 from icop.scoring.scorer import BatchScorer
 from icop.synth import obfuscation
@@ -100,7 +102,9 @@ def build(
     subgroups: Path | None = None,
     perturbations: Path | None = None,
     open_world_suite: Path | None = None,
+    progress: Progress | None = None,
 ) -> dict:
+    report_progress(progress, "score the test split", 1, 5)
     _loaded = bundle.load(model_path)
     model, manifest = _loaded.model, _loaded.manifest
     scorer = BatchScorer(model)
@@ -114,8 +118,10 @@ def build(
     sub = load_suite(subgroups or EVAL_DIR / "subgroups.toml", SUBGROUP_KEYS)
     suites = load_suite(perturbations or EVAL_DIR / "perturbations.toml", PERTURBATION_KEYS)
     targets = load_suite(open_world_suite or EVAL_DIR / "open_world.toml", open_world.SUITE_KEYS)
+    report_progress(progress, "score every model for the open world", 2, 5)
     scored = open_world.score_bundles([model_path, *baselines], normalized)
     cuts = open_world.build_cuts(data.rows, seen_sources=data.seen_sources)
+    report_progress(progress, "bias, robustness and the other sections", 3, 5)
     report = {
         "schema_version": SCHEMA_VERSION,
         "icop_version": __version__,

@@ -14,7 +14,7 @@ import platform
 import subprocess
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from icop.model.base import SCALE_BITS
 from icop.model.baselines import TfidfModel, keyword_model
 from icop.model.card import render_card
 from icop.model.linear import LinearModel
+from icop.progress import Progress, report
 from icop.synth.schema import SPLITS, TRAINING_COLUMNS
 from icop.text.languages import LANGUAGES
 from icop.text.normalize import normalize
@@ -103,6 +104,9 @@ class TrainResult:
     path: Path  # the bundle written
     metrics: dict  # validation metrics and the training time
     run_id: str | None = None  # the MLflow run, when tracked
+    version: str | None = None  # of the registered model, when tracked
+    gates: object = None  # the icop.model.gates.GateReport, when tracked
+    champion: bool = False  # whether the registered version took the alias ``champion``
 
 
 def train_bundle(
@@ -115,10 +119,18 @@ def train_bundle(
     key: bytes | None = None,
     zip_path: str | Path | None = None,
     tracking_uri: str | None = None,
+    gates_path: str | Path | None = None,
+    quiet: bool = False,
+    progress: Progress | None = None,
 ) -> TrainResult:
     """The whole ``icop train``: check the corpus, fit, write the bundle (and its zip form), and
-    log the run to MLflow when ``tracking_uri`` is given."""
-    result = train(load_corpus(data), keywords, out, config=TrainConfig(seed=seed), baseline=baseline, key=key)
+    when ``tracking_uri`` is given, check the gates (``gates_path``, default eval/gates.toml) and
+    log the run to MLflow (``quiet``: without MLflow's own log lines)."""
+    from icop.model import gates
+
+    settings = gates.load_gates(gates_path) if tracking_uri else None  # a bad gates file fails before training
+    corpus = load_corpus(data)
+    result = train(corpus, keywords, out, config=TrainConfig(seed=seed), baseline=baseline, key=key, progress=progress)
     if zip_path:
         bundle.write_zip(result.path, zip_path)
     if tracking_uri is None:
@@ -126,10 +138,12 @@ def train_bundle(
     from icop.integrations import tracking
 
     loaded = bundle.load(result.path)
-    run_id = tracking.log_training(
-        result.path, {**loaded.manifest, "manifest_sha256": loaded.digest}, result.metrics, tracking_uri
-    )
-    return TrainResult(result.path, result.metrics, run_id)
+    report(progress, "gates", 0, 1)
+    checked = gates.check(loaded, result.metrics, settings, corpus.texts["validation"])
+    report(progress, "log to MLflow", 0, 1)
+    manifest = {**loaded.manifest, "manifest_sha256": loaded.digest}
+    tracked = tracking.log_training(result.path, manifest, result.metrics, tracking_uri, gates=checked, quiet=quiet)
+    return replace(result, run_id=tracked.run_id, version=tracked.version, gates=checked, champion=tracked.champion)
 
 
 def train(
@@ -140,15 +154,18 @@ def train(
     config: TrainConfig = TrainConfig(),
     baseline: str | None = None,
     key: bytes | None = None,
+    progress: Progress | None = None,
 ) -> TrainResult:
-    """Fit a model (or a baseline) and write its bundle."""
+    """Fit a model (or a baseline) and write its bundle; ``progress`` hears of each stage."""
     started = time.perf_counter()
-    normalized = {s: [normalize(t) for t in corpus.texts[s]] for s in ("train", "validation")}
+    normalized = {s: _normalized(corpus.texts[s], s, progress) for s in ("train", "validation")}
+    report(progress, "fit", 0, 1)
     if baseline == "tfidf":
         model = TfidfModel.fit([n.norm for n in normalized["train"]], corpus.labels["train"], config.seed)
         val_logits = model.integer_logits_of_texts([n.norm for n in normalized["validation"]])
     else:
         model = _fit_linear(normalized, corpus, keywords, config, key, keywords_only=baseline == "keywords")
+        report(progress, "validate", 0, 1)
         val_logits = _logits(model, normalized["validation"])
     y_val = corpus.labels["validation"]
     model.calibration = thresholds.fit_platt(val_logits / (1 << SCALE_BITS), y_val)
@@ -157,7 +174,16 @@ def train(
     metrics["train_seconds"] = round(time.perf_counter() - started, 1)
     manifest = _manifest(corpus, config, keywords, metrics, baseline)
     card = render_card(model, {**manifest, "icop_version": __version__})
+    report(progress, "write the bundle", 0, 1)
     return TrainResult(bundle.write(model, out, manifest, card), metrics)
+
+
+def _normalized(texts: list[str], split: str, progress: Progress | None) -> list:
+    done = []
+    for start in range(0, len(texts), FEATURE_CHUNK):
+        report(progress, f"normalise {split} names", start, len(texts))
+        done += [normalize(t) for t in texts[start : start + FEATURE_CHUNK]]
+    return done
 
 
 def _fit_linear(normalized, corpus: Corpus, keywords: KeywordList, config: TrainConfig, key, keywords_only: bool) -> LinearModel:
