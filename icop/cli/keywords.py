@@ -10,7 +10,13 @@ from icop.cli.options import input_options, keyword_key_option, keyword_lists, l
 
 @cli.group("keywords")
 def keywords_group():
-    """Validate, hash, describe and scan with keyword lists (see keywords/README.md)."""
+    """Validate, hash, describe and scan with keyword lists (see keywords/README.md).
+
+    \b
+    Examples:
+      icop keywords validate partner/lists/
+      icop keywords scan names.txt --lists partner/hashed/ --key-file partner.key
+    """
 
 
 @keywords_group.command("validate")
@@ -45,6 +51,7 @@ def keywords_hash(source, key):
     \b
     Examples:
       icop keywords hash th.tsv --key-file partner.key > th.hashed.tsv
+      for f in lists/*.tsv; do icop keywords hash "$f" --key-file partner.key > hashed/$(basename "$f"); done
     """
     from icop import keywords
 

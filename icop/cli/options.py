@@ -92,23 +92,25 @@ def tracking_uri_option(func):
 @contextmanager
 def progress_bar(quiet: bool) -> Iterator:
     """A progress callback ``(stage, done, total)`` drawn as a bar with rate and ETA on stderr,
-    silent with --quiet or when stderr is not a terminal."""
+    silent with --quiet or when stderr is not a terminal. The bar starts again when a stage
+    counts other steps (another total, or fewer done); otherwise it goes on, named by the stage."""
     from tqdm import tqdm
 
-    bar = tqdm(file=sys.stderr, disable=True if quiet else None, leave=False, dynamic_ncols=True)
-    current = {"stage": None}
+    bars: list = []
 
     def update(stage: str, done: int, total: int) -> None:
-        if stage != current["stage"]:
-            current["stage"] = stage
-            bar.reset(total=total)
-            bar.set_description(stage)
-        bar.update(done - bar.n)
+        if not bars or bars[-1].total != total or done < bars[-1].n:
+            if bars:
+                bars.pop().close()
+            bars.append(tqdm(total=total, file=sys.stderr, disable=True if quiet else None, leave=False, dynamic_ncols=True))
+        bars[-1].set_description(stage, refresh=False)
+        bars[-1].update(done - bars[-1].n)
 
     try:
         yield update
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
 
 
 def keyword_lists(list_paths: tuple[str, ...]):

@@ -7,6 +7,7 @@ so the same rows give the same bytes.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -148,7 +149,12 @@ def write_jsonl(rows: Iterable[dict], path: str | Path) -> str:
 
 
 def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:
-    """Read Parquet or JSONL (by extension); missing columns are named in the error."""
+    """Read Parquet, JSONL, CSV or TSV (by extension); missing columns are named in the error.
+
+    CSV and TSV cells are text, except in the columns of icop's corpus schema
+    (icop/synth/schema.py), which get their type: ``label`` a number, ``informative`` true or
+    false, and the list columns (``sources``, ``groups``...) a JSON array such as ``["a", "b"]``.
+    """
     path = Path(path)
     if not path.is_file():
         raise TableError(f"{path}: no such file")
@@ -157,14 +163,51 @@ def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:
             table = pq.read_table(path)
         elif path.suffix in (".jsonl", ".json"):
             table = _read_jsonl(path)
+        elif path.suffix in (".csv", ".tsv"):
+            table = _read_delimited(path, "\t" if path.suffix == ".tsv" else ",")
         else:
-            raise TableError(f"{path}: unknown table format; use .parquet or .jsonl")
+            raise TableError(f"{path}: unknown table format; use .parquet, .jsonl, .csv or .tsv")
     except (pa.ArrowInvalid, OSError) as err:
         raise TableError(f"{path}: cannot read ({err})") from err
     missing = [c for c in columns or [] if c not in table.column_names]
     if missing:
         raise TableError(f"{path}: missing column(s) {missing}; it has {table.column_names}")
     return table.select(columns) if columns else table
+
+
+def _read_delimited(path: Path, delimiter: str) -> pa.Table:
+    import pyarrow.csv as pa_csv
+
+    from icop.synth.schema import CORPUS_SCHEMA
+
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=delimiter), [])
+    table = pa_csv.read_csv(
+        path,
+        parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False),
+    )
+    for name in set(table.column_names) & set(CORPUS_SCHEMA.names):
+        field = CORPUS_SCHEMA.field(name)
+        if field.type != pa.string():
+            table = table.set_column(table.schema.get_field_index(name), name, _typed(path, name, table.column(name), field.type))
+    return table
+
+
+def _typed(path: Path, name: str, column: pa.ChunkedArray, kind: pa.DataType) -> pa.Array:
+    """A text column of a CSV/TSV table in the corpus schema's type (module docstring)."""
+    values = column.to_pylist()
+    try:
+        if pa.types.is_list(kind):
+            return pa.array([json.loads(v) if v else [] for v in values], kind)
+        if pa.types.is_boolean(kind):
+            return pa.array([{"true": True, "false": False, "1": True, "0": False}[v.strip().lower()] for v in values], kind)
+        return pa.array([int(v) for v in values], kind)
+    except (ValueError, KeyError, TypeError, pa.ArrowException) as err:
+        raise TableError(
+            f"{path}: column {name!r} holds a value that is not {kind} ({err})",
+            fix='list columns take JSON arrays such as ["a", "b"]' if pa.types.is_list(kind) else None,
+        ) from err
 
 
 def _read_jsonl(path: Path) -> pa.Table:
