@@ -61,6 +61,8 @@ class Shape:
     shortest_stem: int = 0
 
 
+#: Han, kana and Khmer look one unit back: with two, nearly every Han candidate is a dictionary
+#: word and Khmer chains (trained on short words) mostly dead-end.
 SHAPES = {
     "latin": Shape(3, 6, 12),
     "cyrillic": Shape(3, 6, 12),
@@ -362,24 +364,17 @@ def variants(lang: str, stem: Stem, partners: Sequence[str]) -> list[tuple[str, 
     return compounds
 
 
+#: Indonesian/Malay meN- by the stem's first letter: the prefix, and whether the letter gives way to it.
+_MEN = {
+    **dict.fromkeys("aeiough", ("meng", False)), "k": ("meng", True),
+    **dict.fromkeys("bfv", ("mem", False)), "p": ("mem", True),
+    **dict.fromkeys("cdjz", ("men", False)), "t": ("men", True), "s": ("meny", True),
+}  # fmt: skip
+
+
 def _men(stem: str) -> str:
-    """Indonesian/Malay meN-: the nasal takes the place of the stem's first sound."""
-    first = stem[0]
-    if first in _VOWELS or first in "gh":
-        return "meng" + stem
-    if first == "k":
-        return "meng" + stem[1:]
-    if first in "bfv":
-        return "mem" + stem
-    if first == "p":
-        return "mem" + stem[1:]
-    if first in "cdjz":
-        return "men" + stem
-    if first == "t":
-        return "men" + stem[1:]
-    if first == "s":
-        return "meny" + stem[1:]
-    return "me" + stem
+    prefix, replaced = _MEN.get(stem[0], ("me", False))
+    return prefix + stem[replaced:]
 
 
 # --------------------------------------------------------------------------- building
@@ -401,7 +396,7 @@ class _Taken:
     stems: list[str]
 
 
-Reason = Callable[[str, str], "str | None"]
+Reason = Callable[[str, str], str | None]
 
 
 @dataclass(frozen=True)
