@@ -112,7 +112,7 @@ def test_compiled_candidate_pass_finds_what_enumeration_finds(tmp_path_factory, 
     matcher = KeywordMatcher(keywords.load([path]))
     name = normalize("".join(w + sep for w, sep in zip(words, separators)))
     assert [list(f) for f in matcher.find_batch([name])] == [matcher.find(name)]
-    if words[:2] == ["qaz", "vex"]:
+    if words[:2] == ["qaz", "vex"] and not name.ext:  # "qaz.vex" is a name with an extension
         assert matcher.find_batch([name])[0], "the spaced and glued runs of qaz vex are keys"
 
 
