@@ -4,7 +4,7 @@ Every ``icop train`` is a run in a local SQLite store (``sqlite:///mlflow.db`` b
 parameters, validation metrics, the bundle as an artifact, and a registered model
 ``icop-triage`` logged as a models-from-code pyfunc (``icop/mlflow_model.py``) that loads the
 bundle and scores a ``filename`` column. No raw filename is ever logged: the input example is a
-fixed synthetic string. Telemetry is off (SAFETY.md rule 7).
+fixed synthetic string. Telemetry is off (docs/CONTENT_RULES.md rule 7).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The surrogate lexicon: meaningless pseudo-words that stand in for real keyword vocabulary.
 
-SAFETY.md rule 3: in everything icop ships, a positive filename is defined only by these
+docs/CONTENT_RULES.md rule 3: in everything icop ships, a positive filename is defined only by these
 markers. Each language's markers come from a character (for Thai, Khmer and Burmese:
 grapheme-cluster) Markov chain trained on that language's real words (``icop.synth.sources``), so
 they look like the language they sit in, and every candidate passes :class:`RealWordChecker`: no
@@ -22,7 +22,7 @@ from bisect import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
-from functools import cache
+from functools import cache, lru_cache
 from itertools import accumulate
 
 import regex
@@ -231,6 +231,19 @@ def _all_folds() -> frozenset[str]:
     return frozenset(folds)
 
 
+@cache
+def _real_text() -> str:
+    """The fold view of every item of every source, one per line: a substring-matched term
+    (scripts written without spaces) must occur in none of them."""
+    from icop.synth import sources
+
+    items = sorted({i for source in sources.registry().values() for i in sources.load(source).items})
+    with gc_paused():
+        return "\n".join(
+            n.fold for start in range(0, len(items), 100_000) for n in normalize_batch(items[start : start + 100_000])
+        )
+
+
 class _Neighbours:
     """Words within edit distance 1 (over units) of a set of words, by their deletions."""
 
@@ -279,6 +292,8 @@ class RealWordChecker:
             return "contains a real word"
         if lang in UNSPACED_LANGUAGES and self._made_of_words(units(n.fold, lang), 1 if lang in GRAPHEME_LANGUAGES else 2):
             return "made of real words"
+        if lang in UNSPACED_LANGUAGES and n.fold in _real_text():
+            return "inside real text"  # substring entries would match benign names holding it
         return None
 
     def _made_of_words(self, word: tuple[str, ...], shortest: int) -> bool:
@@ -563,12 +578,36 @@ def decoys_for(term: str, lang: str, words: Sequence[str], n: int, *, markers: I
     marks = _shipped_markers() if markers is None else tuple(markers)
     term_units = units(term, lang)
     pieces = {term_units[i:j] for i in range(len(term_units)) for j in range(i + 1, len(term_units) + 1)}
+    index, word_units = _run_index(lang, words if isinstance(words, tuple) else tuple(words), shortest, marks)
+    candidates = {w for i in range(len(term_units) - shortest + 1) for w in index.get(term_units[i : i + shortest], ())}
     scored = []
-    for word in set(words):
-        shared = _longest_shared(units(word, lang), pieces)
-        if shared >= shortest and not any(m in word for m in marks):
+    for word in candidates:
+        shared = _longest_shared(word_units[word], pieces)
+        if shared >= shortest:
             scored.append((-shared, word))
     return [w for _, w in sorted(scored)[:n]]
+
+
+@lru_cache(maxsize=64)
+def _run_index(
+    lang: str, words: tuple[str, ...], length: int, marks: tuple[str, ...]
+) -> tuple[dict[tuple[str, ...], list[str]], dict[str, tuple[str, ...]]]:
+    """The words that contain no marker, by each run of ``length`` units they hold (only they can
+    share such a run with a term), and each word's units."""
+    index: dict[tuple[str, ...], list[str]] = {}
+    contains_marker = _substring_test(marks)
+    word_units = {w: units(w, lang) for w in words if not contains_marker(w)}
+    for word, parts in word_units.items():
+        for run in {parts[i : i + length] for i in range(len(parts) - length + 1)}:
+            index.setdefault(run, []).append(word)
+    return index, word_units
+
+
+def _substring_test(marks: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a word contains any of ``marks``: its substrings of the marks' lengths, looked up."""
+    wanted = frozenset(marks)
+    lengths = sorted({len(m) for m in wanted})
+    return lambda word: any(word[i : i + n] in wanted for n in lengths for i in range(len(word) - n + 1))
 
 
 @cache
