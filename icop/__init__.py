@@ -1,6 +1,6 @@
 """icop: offline multilingual triage of peer-to-peer filenames (child-protection research).
 
-Library first; the ``icop`` command is a thin layer over it. Content rules: SAFETY.md.
+Library first; the ``icop`` command is a thin layer over it. Content rules: docs/CONTENT_RULES.md.
 Entry points: :func:`icop.normalize.normalize`, :mod:`icop.keywords`, :mod:`icop.synth`.
 """
 

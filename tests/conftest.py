@@ -40,8 +40,10 @@ def matcher(shipped_lists):
     return keywords.KeywordMatcher(shipped_lists)
 
 
-def term(lexicon, lang, kind="listed", index=0):
-    return [t for t in lexicon if t.lang == lang and t.kind == kind][index]
+def term(lexicon, lang, kind="listed", index=0, form=None):
+    """The ``index``-th surrogate of a language of one kind ("listed", "unlisted", "novel"),
+    and of one form ("stem", "suffix", ..., "compound") if given."""
+    return [t for t in lexicon if t.lang == lang and t.kind == kind and form in (None, t.form)][index]
 
 
 @pytest.fixture(scope="session")

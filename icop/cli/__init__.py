@@ -15,7 +15,7 @@ import click
 from icop import __version__
 from icop.errors import IcopError
 
-# Offline by default (SAFETY.md rule 8): no dependency may phone home from a CLI process.
+# Offline by default (docs/CONTENT_RULES.md rule 8): no dependency may phone home from a CLI process.
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 

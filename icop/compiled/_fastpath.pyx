@@ -11,7 +11,7 @@ tests: the extension split of names with an ASCII tail, and the n-gram hash.
 
 from cpython.dict cimport PyDict_GetItem
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
-from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc
+from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.ref cimport PyObject, PyTypeObject, Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_Substring
@@ -315,47 +315,70 @@ cdef void _grow(list hits, list tokens, Py_ssize_t i, Py_ssize_t last, str joine
             hits.append((i, k, candidate))
 
 
-def token_sums(list texts, dict values, object compute):
-    """For each text, the sum of ``values[token]`` over its tokens (split at U+0020, as
-    ``str.split(" ")``). Tokens missing from ``values`` are computed in one call,
-    ``compute(list_of_tokens) -> list_of_ints``, and stored in ``values``."""
-    cdef Py_ssize_t i, n = PyList_GET_SIZE(texts)
-    cdef bint complete
+def piece_sums(list texts, dict pieces, object compute, const long long[::1] weights):
+    """For each text, the summed ``weights`` of its distinct pieces (presence): a text's pieces
+    are those of its tokens (split at U+0020, as ``str.split(" ")``), ``pieces[token]`` a tuple of
+    ids. Tokens missing from ``pieces`` are computed in one call,
+    ``compute(list_of_tokens) -> list_of_tuples``, and stored in ``pieces``."""
+    cdef Py_ssize_t i, j, k, start, length, t, capacity = 0, n = PyList_GET_SIZE(texts), size = weights.shape[0]
+    cdef PyObject* hit
+    cdef long long total, piece
+    cdef long long* touched = NULL
+    cdef unsigned char* seen = NULL
+    missing = {}
+    for i in range(n):
+        _missing_tokens(_text_at(texts, i), pieces, missing)
+    if missing:
+        new = list(missing)
+        pieces.update(zip(new, compute(new)))
     out = np.zeros(n, dtype=np.int64)
     cdef long long[:] sums = out
-    missing, incomplete = {}, []
-    for i in range(n):
-        complete = _sum_known(_text_at(texts, i), values, missing, &sums[i])
-        if not complete:
-            incomplete.append(i)
-    if not missing:
-        return out
-    new = list(missing)
-    values.update(zip(new, compute(new)))
-    for i in incomplete:
-        _sum_known(<str>PyList_GET_ITEM(texts, i), values, missing, &sums[i])
+    try:
+        seen = <unsigned char*>PyMem_Calloc(size // 8 + 1, 1)  # one bit per piece id, cleared after each text
+        if seen == NULL:
+            raise MemoryError()
+        for i in range(n):
+            text = <str>PyList_GET_ITEM(texts, i)
+            length = PyUnicode_GET_LENGTH(text)
+            total, t, start = 0, 0, 0
+            for j in range(length + 1):
+                if j < length and PyUnicode_READ_CHAR(text, j) != 32:
+                    continue
+                ids = <tuple>PyDict_GetItem(pieces, PyUnicode_Substring(text, start, j))
+                start = j + 1
+                if t + PyTuple_GET_SIZE(ids) > capacity:
+                    capacity = max(2 * capacity, t + PyTuple_GET_SIZE(ids), 256)
+                    touched = <long long*>PyMem_Realloc(touched, capacity * sizeof(long long))
+                    if touched == NULL:
+                        raise MemoryError()
+                for k in range(PyTuple_GET_SIZE(ids)):
+                    piece = <long long><object>PyTuple_GET_ITEM(ids, k)
+                    if not 0 <= piece < size:
+                        raise ValueError(f"piece id {piece} outside the {size} weights")
+                    if not seen[piece >> 3] & (1 << (piece & 7)):
+                        seen[piece >> 3] |= 1 << (piece & 7)
+                        touched[t] = piece
+                        t += 1
+                        total += weights[piece]
+            for k in range(t):
+                seen[touched[k] >> 3] = 0
+            sums[i] = total
+    finally:
+        PyMem_Free(touched)
+        PyMem_Free(seen)
     return out
 
 
-cdef bint _sum_known(str text, dict values, dict missing, long long* total) except -1:
-    """Sets ``total`` to the summed values of the text's tokens; False (and the unknown tokens
-    put in ``missing``) when some token has no value yet."""
+cdef void _missing_tokens(str text, dict pieces, dict missing) except *:
+    """Puts the tokens of ``text`` that ``pieces`` lacks in ``missing``."""
     cdef Py_ssize_t j, start = 0, length = PyUnicode_GET_LENGTH(text)
-    cdef PyObject* hit
-    cdef bint complete = True
-    total[0] = 0
     for j in range(length + 1):
         if j < length and PyUnicode_READ_CHAR(text, j) != 32:
             continue
         token = PyUnicode_Substring(text, start, j)
-        hit = PyDict_GetItem(values, token)
-        if hit is NULL:
+        if PyDict_GetItem(pieces, token) is NULL:
             missing[token] = None
-            complete = False
-        else:
-            total[0] += <long long><object>hit
         start = j + 1
-    return complete
 
 
 def ngram_sums(list texts, const int[::1] weights, unsigned int seed, int bits, int pad, int max_n,

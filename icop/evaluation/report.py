@@ -1,6 +1,6 @@
 """The evaluation report: one schema-versioned JSON document an auditor can re-run.
 
-Sections (notes/evaluation.md sections 5-6): manifest, model card and data sheet summary,
+Sections (docs/EVALUATION.md): manifest, model card and data sheet summary,
 operating points with prevalence-adjusted precision, the open world (open_world.py: real benign
 names unseen in training, icop beside every baseline, the targets of eval/open_world.toml),
 triage curves, calibration, bias, robustness to circumvention, transparency, baselines, privacy

@@ -13,16 +13,17 @@ ngram       presence (0 or 1) of each hashed character n-gram slot, n = 1..5, ov
             ``norm`` view padded with four NULs on each side (so beginnings and ends of
             names are n-grams too): a slot counts once per name however often it occurs
 skel        the same over the ``skel`` view, only for names whose skel differs from norm
-subword     sentencepiece unigram piece ids of each token of the ``norm`` view (subwords.Subwords)
+subword     presence of each sentencepiece unigram piece id of the tokens of the ``norm`` view
+            (subwords.Subwords): a piece counts once per name
 keyword     one per keyword entry found (by entry id order of the list)
 category    entries found per keyword category
 obfusc      obfuscation counts from normalisation (clipped at 15)
 ext         the extension, hashed into a few buckets
 ==========  ==========================================================================
 
-Presence, not counts, for the n-gram families: a name's n-gram evidence then grows with the
-number of *distinct* n-grams it holds, not with repetitions, so long or repetitive benign text
-does not pile up weight (measured on the open-world corpus: docs/ARCHITECTURE.md).
+Presence, not counts, for the n-gram and subword families: a name's text evidence then grows with
+the number of *distinct* n-grams and pieces it holds, not with repetitions, so long or repetitive
+benign text does not pile up weight (measured on the open-world corpus: docs/ARCHITECTURE.md).
 
 Hashing: over the code points of a flat buffer holding every name of a
 batch, h = h * P + c (uint32, wrapping), grown one character at a time so that the hash of each

@@ -77,7 +77,9 @@ class Featuriser:
         if self.subwords is None or not s.subword_vocab:
             return _csr((len(names), s.size), dtype=np.int32)
         pieces = self.subwords.encode([n.norm for n in names])
-        return _counts_matrix(pieces, s.offsets["subword"], s.size)
+        matrix = _counts_matrix(pieces, s.offsets["subword"], s.size)
+        matrix.data[:] = 1  # presence: a piece counts once per name
+        return matrix
 
     def _keywords(self, names: Sequence[Normalized]) -> sp.csr_matrix:
         s = self.space

@@ -1,10 +1,11 @@
 """Sentencepiece unigram subwords over the ``norm`` view, trained reproducibly.
 
-notes/multilingual.md section 6: train on pre-normalised text with the identity rule (icop's own
-normalisation is the only one), byte fallback instead of <unk>, digits split, a seeded
-pre-sample instead of the trainer's own sampling (which differs per process), one thread. The
+Trained on pre-normalised text with the identity rule (icop's own normalisation is the only
+one: sentencepiece's ``nmt_nfkc`` would split Thai SARA AM into byte pieces), byte fallback
+instead of <unk>, digits split, a seeded pre-sample instead of the trainer's own sampling (which
+differs per process even with a seed), one thread (1 and 2 threads give different pieces). The
 model is written to memory, so its bytes do not embed a file path: the same corpus and seed give
-a byte-identical ``.model``.
+a byte-identical ``.model`` (docs/NORMALIZATION.md, "Subwords").
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ def export(model: LinearModel, path, manifest_sha256: str = "") -> None:
     parts = [
         ngram_sum("ngram", "norm_codepoints", "W_ngram", space.ngram_bits),
         ngram_sum("skel", "skel_codepoints", "W_skel", space.skel_bits),
-        node("ReduceSum", [node("Gather", ["W_subword", "subword_ids"], "sub_g"), "axis1"], "sub_total", keepdims=0),
+        presence_sum("sub", "subword_ids", "W_subword", ["subword_ids"], (len(subword) - 1).bit_length()),
         node("ReduceSum", [node("Gather", ["W_keyword", "keyword_entries"], "kw_g"), "axis1"], "kw_total", keepdims=0),
         node(
             "ReduceSum",

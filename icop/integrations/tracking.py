@@ -14,8 +14,8 @@ Artifacts of a SQLite store live in ``mlartifacts/`` beside the database file, n
 trained it, so ``pip install -r requirements.txt`` rebuilds its environment from PyPI alone.
 
 No raw filename is ever logged: the input example is a fixed synthetic string, and the
-report's example names appear only if the auditor asked for them. Telemetry is off (SAFETY.md
-rule 8); with ``quiet`` MLflow's own log lines are off too.
+report's example names appear only if the auditor asked for them. Telemetry is off
+(docs/CONTENT_RULES.md rule 8); with ``quiet`` MLflow's own log lines are off too.
 """
 
 from __future__ import annotations

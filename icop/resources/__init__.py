@@ -16,7 +16,7 @@ MODEL = "model"
 EVAL = "eval"
 #: The default synthetic-corpus configuration.
 SYNTH_CONFIG = "synth_default.toml"
-#: The latent surrogate lexicon (listed, unlisted markers and decoys).
+#: The latent surrogate lexicon (listed, unlisted and novel markers).
 LEXICON = "latent_lexicon.tsv"
 
 

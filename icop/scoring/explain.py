@@ -198,14 +198,14 @@ def _subwords(text: str, char_spans, scorer: BatchScorer) -> list[Contribution]:
     subword = scorer.weights.subword
     if scorer.subwords is None or not subword.size or not text:
         return []
-    totals: dict[tuple[int, str], list] = defaultdict(lambda: [0, []])
+    pieces: dict[int, str] = {}
+    spans: dict[int, list] = defaultdict(list)
     for piece_id, piece, begin, end in scorer.subwords.pieces(text):
-        entry = totals[(piece_id, piece)]
-        entry[0] += 1
-        entry[1] += [char_spans[i] for i in range(begin, end)]
+        pieces[piece_id] = piece  # presence: each piece counts once, wherever it occurs
+        spans[piece_id] += [char_spans[i] for i in range(begin, end)]
     return [
-        Contribution("subword", piece, int(subword[pid]), count, int(subword[pid]) * count, _merge(spans))
-        for (pid, piece), (count, spans) in totals.items()
+        Contribution("subword", piece, int(subword[pid]), 1, int(subword[pid]), _merge(spans[pid]))
+        for pid, piece in pieces.items()
         if subword[pid]
     ]
 

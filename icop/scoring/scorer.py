@@ -75,7 +75,7 @@ class BatchScorer:
         self.weights = FamilyWeights.of(model)
         featuriser = model.featuriser(key)
         self.subwords, self.matcher = featuriser.subwords, featuriser.matcher
-        self._token_subword_sums: dict[str, int] = {}
+        self._token_pieces: dict[str, tuple[int, ...]] = {}
 
     def score(self, names: Sequence[str | bytes | Normalized]) -> ScoredBatch:
         with gc_paused():
@@ -108,25 +108,25 @@ class BatchScorer:
         return total, keyword_ids
 
     def _subword_sums(self, texts: list[str]) -> np.ndarray:
-        """Per text, the summed weights of its pieces, summed per token (tokens repeat)."""
-        lookup = self._token_subword_sums
-        if len(lookup) >= TOKEN_CACHE_SIZE:
-            lookup.clear()  # bounded memory; one batch adds at most its own tokens
+        """Per text, the summed weights of its distinct pieces (presence); a text's pieces are its
+        tokens' pieces, looked up per token (tokens repeat) and encoded in one call when new."""
+        pieces = self._token_pieces
+        if len(pieces) >= TOKEN_CACHE_SIZE:
+            pieces.clear()  # bounded memory; one batch adds at most its own tokens
         fastpath = DRIVERS.module
         if fastpath is not None:
-            return fastpath.token_sums(texts, lookup, self._subword_sums_of_tokens)
-        missing = list({t for text in texts for t in text.split(" ")} - lookup.keys())
-        lookup.update(zip(missing, self._subword_sums_of_tokens(missing)))
-        return np.array([sum(map(lookup.__getitem__, text.split(" "))) for text in texts], dtype=np.int64)
+            return fastpath.piece_sums(texts, pieces, self._pieces_of_tokens, self.weights.subword)
+        missing = list({t for text in texts for t in text.split(" ")} - pieces.keys())
+        pieces.update(zip(missing, self._pieces_of_tokens(missing)))
+        weight = self.weights.subword
+        return np.array(
+            [int(weight[list(set(chain.from_iterable(map(pieces.__getitem__, text.split(" ")))))].sum()) for text in texts],
+            dtype=np.int64,
+        )
 
-    def _subword_sums_of_tokens(self, tokens: list[str]) -> list[int]:
-        """The summed piece weights of each token, encoding them all in one call."""
-        pieces = self.subwords.encode_tokens(tokens)
-        lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
-        ids = np.fromiter(chain.from_iterable(pieces), dtype=np.int64, count=int(lengths.sum()))
-        totals = np.concatenate([[0], np.cumsum(self.weights.subword[ids])])
-        ends = np.cumsum(lengths)
-        return (totals[ends] - totals[ends - lengths]).tolist()
+    def _pieces_of_tokens(self, tokens: list[str]) -> list[tuple[int, ...]]:
+        """The piece ids of each token, encoding them all in one call."""
+        return [tuple(ids) for ids in self.subwords.encode_tokens(tokens)]
 
     def _keyword_sums(self, names: Sequence[Normalized], total: np.ndarray) -> list[tuple[str, ...]]:
         found_ids: list[tuple[str, ...]] = [()] * len(names)

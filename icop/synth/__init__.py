@@ -1,6 +1,6 @@
 """Synthetic corpus generation (``icop synth``): benign P2P naming plus SURROGATE markers.
 
-See icop/synth/corpus.py for how names are built and split, and SAFETY.md for the content rules.
+See icop/synth/corpus.py for how names are built and split, and docs/CONTENT_RULES.md for the content rules.
 """
 
 from __future__ import annotations

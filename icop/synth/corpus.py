@@ -360,7 +360,7 @@ class CorpusGenerator:
         if key not in self._decoys:
             pool = self.pools.languages[split][lang]
             by_text = {item.text: item for item in pool.words}
-            words = sorted(by_text)
+            words = tuple(sorted(by_text))
             self._decoys[key] = {
                 term: [by_text[w] for w in decoys_for(term, lang, words, DECOYS_PER_TERM)] for term in self._terms[lang]
             }
@@ -471,19 +471,28 @@ class CorpusGenerator:
 
 
 def _marker_pools(lexicon: list[LexiconTerm]) -> dict[tuple[str, str, str, int], list[LexiconTerm]]:
-    """Markers by (language, kind, split, period): listed terms in every split; unlisted and novel
-    terms split by term like benign items (a test variant is unseen in training); a term is in use
-    from its period on."""
+    """Markers by (language, kind, split, period): listed terms in every split (the list is known);
+    unlisted variants split by term like benign items (a test variant is unseen in training);
+    novel stems only in the test split (vocabulary that appeared after the list and the model were
+    made: what "previously unknown" means); a term is in use from its period on."""
     pools: dict[tuple[str, str, str, int], list[LexiconTerm]] = {}
     periods = range(MAX_PERIODS)
     for term in lexicon:
         if term.kind not in MARKER_KINDS:
             continue
-        for split in SPLITS if term.kind == "listed" else (sources.split_of(term.term) or "test",):
+        for split in _splits_of(term):
             for period in periods:
                 if term.period <= period:
                     pools.setdefault((term.lang, term.kind, split, period), []).append(term)
     return pools
+
+
+def _splits_of(term: LexiconTerm) -> tuple[str, ...]:
+    if term.kind == "listed":
+        return SPLITS
+    if term.kind == "novel":
+        return ("test",)
+    return (sources.split_of(term.term) or "test",)
 
 
 def _cdf(weights: dict[str, int]) -> tuple[list[str], list[float]]:

@@ -102,7 +102,8 @@ Later periods add marker variants, novel stems and obfuscation families absent f
 
 ### Splits
 Every benign item (word, name, place, file name) belongs to one split, by a keyed hash of its
-normalised form; unlisted and novel markers too (a test variant is unseen in training); listed
+normalised form; unlisted markers too (a test variant is unseen in training); novel markers
+appear in the test split only (vocabulary that appeared after the list and the model); listed
 markers appear in every split (the list is known). Names built on installed-software file names
 (a whole source) appear in the test split only.
 

@@ -1,5 +1,5 @@
 """Real benign items read from installed packages: words, person names, places, companies,
-streets, and the file and folder names of installed software (SAFETY.md rule 4).
+streets, and the file and folder names of installed software (docs/CONTENT_RULES.md rule 4).
 
 Everything is read when a corpus is generated, from packages already installed (the ``synth``
 extra pins their versions); nothing is downloaded and no list is written to the repository.

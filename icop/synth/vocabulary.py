@@ -1,9 +1,9 @@
-"""Benign vocabulary per language for the synthetic corpus (notes/multilingual.md section 8).
+"""Benign vocabulary per language for the synthetic corpus .
 
 Everything here is ordinary, benign filename material: titles, events, release tags, and the
 identity words (gender, nationality, person names, school grades and birthday ages) that appear
 in *both* classes at the same rate so that bias and false positives can be measured.
-SAFETY.md: nothing in this file is, or may become, a signal of abuse.
+docs/CONTENT_RULES.md: nothing in this file is, or may become, a signal of abuse.
 """
 
 from __future__ import annotations

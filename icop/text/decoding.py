@@ -2,7 +2,7 @@
 
 Generic charset detection guesses wrong on short names, so the candidates are the code pages of
 icop's languages, and the winner is the one whose output is most plausibly *one* script
-(notes/multilingual.md section 1, step 0). Nothing here raises on any input.
+(docs/NORMALIZATION.md, step 0). Nothing here raises on any input.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 One record, one schema (``icop/resources/audit.schema.json``), built by :func:`build_record`
 for every path that scores names: ``icop triage`` and the Dask and Spark adapters. It holds no
-scored name (SAFETY.md rule 7) and no key: keys appear as keyed fingerprints, which tell keys
+scored name (docs/CONTENT_RULES.md rule 7) and no key: keys appear as keyed fingerprints, which tell keys
 apart without disclosing them. Files inside the record's own folder are named relative to it (others
 absolutely), so a case folder can be moved as a whole and still be verified;
 :func:`verify` re-hashes the inputs, the output, its companions and the model bundle and says,

@@ -1,4 +1,4 @@
-"""Offline by default (SAFETY.md rule 8) and nothing needed under $HOME.
+"""Offline by default (docs/CONTENT_RULES.md rule 8) and nothing needed under $HOME.
 
 Case 10 of docs/RELIABILITY.md, and the offline guarantee.
 """

@@ -58,7 +58,9 @@ def test_compiled_drivers_refuse_non_text_instead_of_crashing():
     if fastpath is None:
         pytest.skip("compiled drivers not built")
     with pytest.raises(TypeError, match="item 1 is NoneType"):
-        fastpath.token_sums(["a", None], {}, lambda tokens: [0] * len(tokens))
+        fastpath.piece_sums(["a", None], {}, lambda tokens: [(0,)] * len(tokens), np.zeros(4, np.int64))
+    with pytest.raises(ValueError, match="piece id 9 outside the 4 weights"):
+        fastpath.piece_sums(["a"], {}, lambda tokens: [(9,)] * len(tokens), np.zeros(4, np.int64))
     with pytest.raises(TypeError, match="item 0 is bytes"):
         fastpath.ngram_sums([b"x"], np.zeros(16, np.int32), 1, 4, 4, 5, 3, 5)
     with pytest.raises(ValueError, match="needs 65536 weights"):
@@ -82,3 +84,18 @@ def test_tampered_reserved_weights_do_not_count(default_model):
     tampered._featuriser = None
     names = [normalize(x) for x in ["a", "IMG_0001.JPG", ""]]
     assert np.array_equal(BatchScorer(tampered).integer_logits(names)[0], BatchScorer(default_model).integer_logits(names)[0])
+
+
+def test_repeated_pieces_and_ngrams_count_once(default_model):
+    """Presence: a name's score does not grow by repeating what it holds."""
+    scorer = BatchScorer(default_model)
+    for path in (None, "pure"):
+        if path:
+            with DRIVERS.pure_python():
+                logits = (
+                    BatchScorer(default_model).score(["xxxxxxxx.jpg", "x" * 800 + ".jpg", "ab ab ab", "ab ab ab ab ab ab"]).logits
+                )
+        else:
+            logits = scorer.score(["xxxxxxxx.jpg", "x" * 800 + ".jpg", "ab ab ab", "ab ab ab ab ab ab"]).logits
+        assert logits[2] == logits[3]  # the same tokens, repeated: the same pieces and n-grams
+        assert abs(int(logits[1]) - int(logits[0])) < abs(int(logits[0])) + (1 << 20)

@@ -168,3 +168,8 @@ def test_bad_configs_fail_with_the_key_and_fix(tmp_path, patch, message):
     with pytest.raises(ConfigError) as err:
         load_config(path)
     assert message in str(err.value) and str(path) in str(err.value)
+
+
+def test_novel_markers_appear_in_the_test_split_only(records):
+    novel = Counter(r.split for r in records if r.marker_kind in ("novel", "mixed") and any("-n" in m for m in r.marker_ids))
+    assert set(novel) == {"test"}
