@@ -40,6 +40,7 @@ from khmerspell import khnormal
 from icop.compiled import DRIVERS
 from icop.text import charsets
 from icop.text.decoding import Decoded, decode
+from icop.text.languages import UNSPACED_SCRIPTS
 
 #: Zawgyi is converted only when the detector is at least this sure (blind conversion corrupts Unicode).
 ZAWGYI_THRESHOLD = 0.95
@@ -680,37 +681,72 @@ def _deleet(text: str) -> tuple[str, int]:
     return _LEET_SINGLE_RE.sub(swap, text), count
 
 
-#: Detects a run of three or more single-letter tokens; the rule itself is rejoin_spaced_letters.
-_SPACED_LETTERS_RE = re.compile(r"(?<![^ ])[^\W\d_](?: [^\W\d_]){2,}(?![^ ])")
+#: Detects what rejoin_spaced_letters joins (the rule itself): a run of three or more
+#: single-letter tokens, or two adjacent tokens written wholly in a script without spaces.
+_SPACED_LETTERS_RE = regex.compile(
+    rf"(?<![^ ])[^\W\d_](?: [^\W\d_]){{2,}}(?![^ ])|(?<![^ ])[{UNSPACED_SCRIPTS}\u30fc]+ [{UNSPACED_SCRIPTS}\u30fc]+(?![^ ])"
+)
+_UNSPACED_TOKEN_RE = regex.compile(rf"[{UNSPACED_SCRIPTS}\u30fc]+")  # U+30FC: the kana length mark is Common
+_GRAPHEME_RE = regex.compile(r"\X")
 
 
 def _rejoin_spaced_letters(text: str) -> tuple[str, int]:
     if " " not in text or not _SPACED_LETTERS_RE.search(text):
         return text, 0
-    joined = rejoin_spaced_letters(text.split(" "))
-    return " ".join(t for t, _ in joined), sum(hi - lo for _, (lo, hi) in joined if hi - lo > 1)
+    tokens = text.split(" ")
+    joined = rejoin_spaced_letters(tokens)
+    return " ".join(t for t, _ in joined), sum(_spelled_out(tokens[lo:hi]) for _, (lo, hi) in joined if hi - lo > 2)
+
+
+def _spelled_out(run: list[str]) -> int:
+    """Tokens of ``run`` in stretches of three or more single graphemes: a word spelled out one
+    letter at a time counts as obfuscation; two words of an unspaced script joined do not."""
+    count = i = 0
+    while i < len(run):
+        end = _run_end(run, i, _is_grapheme, 3)
+        count += end - i if end else 0
+        i = end or i + 1
+    return count
 
 
 def rejoin_spaced_letters(tokens: list[str]) -> list[tuple[str, tuple[int, int]]]:
-    """'m o v i e' -> 'movie': runs of three or more single letters become one token.
+    """The skel view's joins: 'm o v i e' -> 'movie' (runs of three or more single letters), and
+    runs of two or more adjacent tokens written wholly in a script without spaces, which a
+    separator had broken ('ก_ขค' -> 'กขค'; such scripts mark no word boundary with it).
 
     Returns each output token with the range of input tokens it was made from.
     """
     out: list[tuple[str, tuple[int, int]]] = []
-    run_start = 0
-    for i in range(len(tokens) + 1):
-        letter = i < len(tokens) and len(tokens[i]) == 1 and tokens[i].isalpha()
-        if letter:
-            continue
-        run = tokens[run_start:i]
-        if len(run) >= 3:
-            out.append(("".join(run), (run_start, i)))
+    i = 0
+    while i < len(tokens):
+        end = _run_end(tokens, i, _is_unspaced, 2) or _run_end(tokens, i, _is_letter, 3)
+        if end:
+            out.append(("".join(tokens[i:end]), (i, end)))
+            i = end
         else:
-            out += [(t, (run_start + k, run_start + k + 1)) for k, t in enumerate(run)]
-        if i < len(tokens):
             out.append((tokens[i], (i, i + 1)))
-        run_start = i + 1
+            i += 1
     return out
+
+
+def _run_end(tokens: list[str], start: int, member, shortest: int) -> int:
+    """The end of the run of ``member`` tokens from ``start`` if it is at least ``shortest`` long, else 0."""
+    end = start
+    while end < len(tokens) and member(tokens[end]):
+        end += 1
+    return end if end - start >= shortest else 0
+
+
+def _is_letter(token: str) -> bool:
+    return len(token) == 1 and token.isalpha()
+
+
+def _is_unspaced(token: str) -> bool:
+    return _UNSPACED_TOKEN_RE.fullmatch(token) is not None
+
+
+def _is_grapheme(token: str) -> bool:
+    return _GRAPHEME_RE.fullmatch(token) is not None
 
 
 _batch_driver = _compiled_driver()

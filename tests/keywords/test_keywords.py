@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from icop import keywords
 from icop.keywords import KeywordListError, KeywordMatcher
+from icop.text.normalize import normalize
 from tests.conftest import ROOT, term
 
 HEADER = "# icop keyword list v1\n# SURROGATE test list\nid\tterm\tlang\tcategory\tweight\tmatch\tsource\tadded\n"
@@ -51,6 +52,20 @@ def test_obfuscated_markers_match_in_skel(matcher, lexicon):
         hits = matcher.scan(raw)
         assert [(h.entry_id, h.view) for h in hits] == [(entry.id, "skel")], raw
         assert (hits[0].start, hits[0].end) == (0, len(raw))
+
+
+@pytest.mark.parametrize("lang", ["th", "km", "my", "zh", "ja"])
+def test_markers_of_unspaced_scripts_broken_by_separators_match_in_skel(matcher, lexicon, lang):
+    import regex
+
+    entry = term(lexicon, lang, form="stem")
+    graphemes = regex.findall(r"\X", entry.term)
+    half = len(graphemes) // 2
+    for broken in ("_".join(graphemes), "".join(graphemes[:half]) + "-" + "".join(graphemes[half:])):
+        raw = f"{broken} 2019.mp4"
+        hits = [(h.entry_id, h.view, h.start, h.end) for h in matcher.scan(raw)]
+        assert (entry.id, "skel", 0, len(broken)) in hits, broken
+        assert list(matcher.find_batch([normalize(raw)])[0]) == matcher.find(normalize(raw))
 
 
 def test_unlisted_variants_of_a_stem_hit_only_the_stem(matcher, lexicon):
