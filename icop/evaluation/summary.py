@@ -86,7 +86,7 @@ def _concerns(report: dict) -> list[dict]:
                 _concern(
                     "open-world",
                     f"target missed: {target['description']} {target['comparison']} {target['bound']:g}, "
-                    f"measured {target['value']:.4g}{where}",
+                    f"measured {_g(target['value'])}{where}",
                 )  # fmt: skip
             )
     if report["calibration"]["ece"] > ECE_CONCERN:
@@ -114,3 +114,7 @@ def _concerns(report: dict) -> list[dict]:
 def _concern(topic: str, text: str) -> dict:
     anchors = {"bias": "bias", "open-world": "open-world", "calibration": "calibration", "robustness": "robustness"}
     return {"topic": topic, "text": text, "anchor": anchors[topic]}
+
+
+def _g(value) -> str:
+    return "–" if value is None else f"{value:.4g}"
