@@ -121,6 +121,91 @@ def _rate_series(axis, cells: list[dict], *, offset: float, color: str) -> None:
     axis.set_xticks(range(len(cells)), [c["group"] for c in cells])
 
 
+FLAG_COLOR, OK_COLOR, THIN_COLOR = "#b0302a", "#1f4e79", "#9a9a9a"
+
+
+def forest_rows(report: dict, point: dict) -> list[dict]:
+    """The groups a forest plot draws: single-column groupings (intersections stay in the table)
+    where at least one class reaches the minimum n, in the suite's order."""
+    min_n = report["bias"]["min_n"]
+    return [g for g in point["groups"] if " x " not in g["grouping"] and max(g["n_pos"], g["n_neg"]) >= min_n]
+
+
+def _bias_forest(report: dict, point: dict) -> str:
+    """Per-group FPR (log axis) and recall with 95% Wilson intervals beside the overall line.
+
+    Red: a flagged disparity on that rate; grey: fewer than min_n names of that class; a rate of
+    0 cannot sit on a log axis and is drawn as an open triangle at its upper bound.
+    """
+    rows = forest_rows(report, point)
+    min_n = report["bias"]["min_n"]
+    figure, axes = plt.subplots(1, 2, figsize=(9.6, 0.9 + 0.2 * len(rows)), sharey=True)
+    y = list(range(len(rows)))[::-1]
+    for axis, rate, n_key, flag_key, title in (
+        (axes[0], "fpr", "n_neg", "fpr_flag", "false positive rate (log)"),
+        (axes[1], "tpr", "n_pos", "fnr_flag", "recall"),
+    ):
+        for yi, g in zip(y, rows):
+            if g[rate] is None:
+                continue
+            color = FLAG_COLOR if g[flag_key] else (OK_COLOR if g[n_key] >= min_n else THIN_COLOR)
+            low, high = g[f"{rate}_ci"]
+            if rate == "fpr" and g[rate] == 0:
+                axis.plot([high], [yi], "<", color=color, fillstyle="none")
+                axis.plot([max(high / 30, 1e-5), high], [yi, yi], color=color, linewidth=1, alpha=0.5)
+                continue
+            axis.errorbar(
+                [g[rate]], [yi], xerr=[[g[rate] - low], [high - g[rate]]], fmt="o", color=color, capsize=2, markersize=4
+            )
+        overall = point["overall"][rate]
+        if rate == "fpr" and overall == 0:  # no line at 0 on a log axis: the upper bound, dotted
+            axis.axvline(point["overall"]["fpr_ci"][1], linestyle=":", color="#444444", linewidth=1)
+            axis.set_title(f"{title}; dotted: all names, 0 flagged (upper bound)", fontsize=9)
+        else:
+            axis.axvline(overall, linestyle="--", color="#444444", linewidth=1)
+            axis.set_title(f"{title}; dashed: all names ({overall:.3g})", fontsize=9)
+        axis.grid(True, axis="x", which="both", alpha=0.3)
+        for yi, (a, b) in zip(y, zip(rows, rows[1:] + [None])):
+            if b is not None and a["grouping"] != b["grouping"]:
+                axis.axhline(yi - 0.5, color="#cccccc", linewidth=0.8)
+    axes[0].set_xscale("log")
+    drawn = [g["fpr_ci"][1] / 30 for g in rows if g["fpr_ci"]] + [
+        g["fpr_ci"][0] for g in rows if g["fpr_ci"] and g["fpr_ci"][0] > 0
+    ]
+    axes[0].set_xlim(max(min(drawn, default=1e-4) / 2, 1e-6), 1)
+    axes[1].set_xlim(-0.03, 1.03)
+    axes[0].set_yticks(y, [f"{g['grouping']}: {g['group']}" for g in rows], fontsize=8)
+    axes[0].set_ylim(-0.7, len(rows) - 0.3)
+    figure.suptitle(
+        f"Bias at {point['operating_point']}: per-group rates, 95% intervals (red: disparity, grey: n < {min_n})", fontsize=10
+    )
+    figure.tight_layout()
+    return _svg(figure)
+
+
+def _contribution_plot(report: dict) -> str:
+    """Mean contribution of each feature family by outcome at the default point (logit units)."""
+    outcomes = [o for o in report["transparency"]["contribution_by_outcome"] if o["sampled"]]
+    families = [f for f in outcomes[0]["mean_by_family"] if any(abs(o["mean_by_family"][f] or 0) >= 0.05 for o in outcomes)]
+    figure, axis = plt.subplots(figsize=(7.2, 0.8 + 0.45 * len(families)))
+    height = 0.8 / len(outcomes)
+    for i, outcome in enumerate(outcomes):
+        axis.barh(
+            [k + (i - (len(outcomes) - 1) / 2) * height for k in range(len(families))][::-1],
+            [outcome["mean_by_family"][f] for f in families],
+            height=height,
+            color=SERIES_COLORS[i % len(SERIES_COLORS)],
+            label=f"{outcome['outcome']} (n={outcome['n']})",
+        )
+    axis.set_yticks(list(range(len(families)))[::-1], families)
+    axis.axvline(0, color="#444444", linewidth=0.8)
+    axis.set_xlabel("mean contribution to the logit")
+    axis.grid(True, axis="x", alpha=0.3)
+    axis.legend(fontsize="small", loc="best")
+    axis.set_title("What the model leans on, by outcome at the default point", fontsize=10)
+    return _svg(figure)
+
+
 def _side_by_side(section: dict) -> list[dict]:
     """For each operating point of icop, every model that has it, its cells beside icop's, row by row."""
     out = []
@@ -155,6 +240,8 @@ def figures(report: dict) -> dict[str, str]:
         "reliability": _reliability_plot(report),
         "robustness": _robustness_plot(report),
         "open_world": _open_world_plot(report),
+        "contributions": _contribution_plot(report),
+        **{f"bias_{p['operating_point']}": _bias_forest(report, p) for p in report["bias"]["points"]},
     }
 
 
@@ -172,6 +259,7 @@ def render(report: dict) -> str:
         r=report,
         plots=figures(report),
         open_world=_side_by_side(report["open_world"]),
+        forest_rows=lambda point: forest_rows(report, point),
         raw_json=json.dumps(report, indent=1, sort_keys=True),
     )
 

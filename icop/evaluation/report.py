@@ -23,7 +23,7 @@ import numpy as np
 from icop import __version__, resources
 from icop.errors import ConfigError, InputError, check_known_keys
 from icop.evaluation import metrics as m
-from icop.evaluation import open_world
+from icop.evaluation import open_world, privacy, summary
 from icop.features import FAMILIES
 from icop.io import tables
 from icop.model import bundle
@@ -37,7 +37,7 @@ from icop.synth.schema import FIELDS
 from icop.synth.surrogates import latent_lexicon
 from icop.text.normalize import NO_OBFUSCATION, Normalized, normalize, normalize_batch
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 PREVALENCES = (1e-4, 1e-3, 1e-2)
 TPR_TARGETS = (0.90, 0.95, 0.99)
 RECALL_TARGETS = (0.5, 0.8, 0.9, 0.95)
@@ -76,7 +76,7 @@ def load_test_data(path: str | Path, split: str = "test") -> TestData:
 
 
 #: The keys of the evaluation suites (eval/*.toml): all required, no other allowed.
-SUBGROUP_KEYS = ("operating_point", "columns", "intersections", "min_n", "band_low", "band_high", "alpha", "bootstrap")
+SUBGROUP_KEYS = ("operating_points", "columns", "intersections", "min_n", "band_low", "band_high", "alpha", "bootstrap")
 PERTURBATION_KEYS = ("seed", "sample_positives", "sample_negatives", "families")
 
 
@@ -91,6 +91,16 @@ def load_suite(path: str | Path, keys: tuple[str, ...]) -> dict:
     if missing:
         raise ConfigError(f"missing key(s) {missing}", path=str(path), fix="see eval/ for the shipped suites")
     return suite
+
+
+def _check_points(suite: dict, path, model) -> None:
+    unknown = [p for p in suite["operating_points"] if p not in model.operating_points]
+    if unknown or not suite["operating_points"]:
+        raise ConfigError(
+            f"operating_points {unknown or '(empty)'} not in the model",
+            path=str(path),
+            fix=f"use some of {sorted(model.operating_points)}",
+        )
 
 
 def build(
@@ -116,6 +126,7 @@ def build(
     threshold = model.operating_points[DEFAULT_POINT].threshold
     flagged = logits >= threshold
     sub = load_suite(subgroups or EVAL_DIR / "subgroups.toml", SUBGROUP_KEYS)
+    _check_points(sub, subgroups or EVAL_DIR / "subgroups.toml", model)
     suites = load_suite(perturbations or EVAL_DIR / "perturbations.toml", PERTURBATION_KEYS)
     targets = load_suite(open_world_suite or EVAL_DIR / "open_world.toml", open_world.SUITE_KEYS)
     report_progress(progress, "score every model for the open world", 2, 5)
@@ -131,19 +142,26 @@ def build(
         "operating_points": _operating_points(model, logits, labels),
         "triage": _triage(labels, logits, seed),
         "calibration": _calibration(labels, probabilities, data),
-        "bias": _bias(data, labels, logits, logits >= model.operating_points[sub["operating_point"]].threshold, sub, seed),
+        "bias": _bias(data, labels, logits, model, sub, seed),
         "robustness": _robustness(model, scorer, data, labels, threshold, suites),
         "transparency": _transparency(model, scorer, data, labels, flagged, ids, include_examples, seed),
         "open_world": open_world.section(scored, cuts, suite=targets),
         "baselines": _baselines(scored, data, labels),
-        "privacy": {
-            "examples_included": include_examples,
-            "statement": "Example names appear only with --include-examples; otherwise they are withheld and "
-            "explanations show keyword entries by id, weights and spans only. Keyword terms never appear.",
-        },
+        "privacy": privacy.section(model, _privacy_sample(data, labels, flagged, seed), include_examples=include_examples),
         "limitations": LIMITATIONS,
     }
+    report["summary"] = summary.section(report)
     return report
+
+
+def _privacy_sample(data: TestData, labels, flagged, seed) -> list[str]:
+    """Three flagged positives and three negatives (so that keyword ids and empty cells both show)."""
+    rng = random.Random(seed)
+    picked = []
+    for rows in (flagged & labels, ~labels):
+        candidates = np.flatnonzero(rows).tolist()
+        picked += sorted(rng.sample(candidates, min(3, len(candidates))))
+    return [data.rows[i]["text"] for i in picked]
 
 
 LIMITATIONS = [
@@ -298,43 +316,74 @@ def _memberships(data: TestData, columns: list[str], intersections: list[list[st
     return out
 
 
-def _bias(data: TestData, labels, logits, flagged, config, seed) -> dict:
+def _bias(data: TestData, labels, logits, model, config, seed) -> dict:
+    """Per-group rates at each operating point of the suite; the threshold-free AUCs once per group."""
     scores = logits.astype(np.float64)
+    memberships = _memberships(data, config["columns"], config["intersections"])
+    aucs = {
+        (grouping, name): _group_aucs(g, labels, scores, config, seed)
+        for grouping, groups in memberships.items()
+        for name, g in groups.items()
+    }
+    points = []
+    for point in config["operating_points"]:
+        flagged = logits >= model.operating_points[point].threshold
+        points.append(_bias_at(point, memberships, aucs, labels, flagged, config))
+    return {
+        "reference": "all names outside the group",
+        "band": [config["band_low"], config["band_high"]],
+        "alpha": config["alpha"],
+        "min_n": config["min_n"],
+        "correction": "Holm (within each operating point)",
+        "worst_bpsn_auc": min((a["bpsn_auc"] for a in aucs.values() if a["bpsn_auc"] is not None), default=None),
+        "points": points,
+    }
+
+
+def _bias_at(point: str, memberships, aucs, labels, flagged, config) -> dict:
     min_n, low, high = config["min_n"], config["band_low"], config["band_high"]
     rows, tests = [], []
-    for grouping, groups in _memberships(data, config["columns"], config["intersections"]).items():
+    for grouping, groups in memberships.items():
         for name, g in groups.items():
-            row = _group_row(grouping, name, g, labels, scores, flagged, min_n, config["bootstrap"], seed)
-            if grouping.count(" x ") and row["status"] != "ok":
+            row = _group_rates(grouping, name, g, labels, flagged, min_n) | aucs[(grouping, name)]
+            if " x " in grouping and not row["sufficient"]:
                 continue  # intersections are shown only where both classes reach the minimum n
             rows.append(row)
-            for rate in ("fpr", "fnr"):
-                if row[f"{rate}_p"] is not None:
-                    tests.append((row, rate))
+            tests += [(row, rate) for rate in ("fpr", "fnr") if row[f"{rate}_p"] is not None]
     adjusted = m.holm([row[f"{rate}_p"] for row, rate in tests]) if tests else []
     for (row, rate), p in zip(tests, adjusted):
         row[f"{rate}_p_holm"] = p
         ratio = row[f"{rate}_ratio"]
         row[f"{rate}_flag"] = bool(ratio is not None and not (low <= ratio <= high) and p < config["alpha"])
+    for row in rows:
+        row["status"] = group_status(row)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    tp, fp = int((flagged & labels).sum()), int((flagged & ~labels).sum())
     return {
-        "threshold": config["operating_point"],
-        "reference": "all names outside the group",
-        "band": [low, high],
-        "alpha": config["alpha"],
-        "min_n": min_n,
-        "correction": "Holm",
+        "operating_point": point,
+        "overall": {"tpr": tp / n_pos, "tpr_ci": m.wilson(tp, n_pos), "fpr": fp / n_neg, "fpr_ci": m.wilson(fp, n_neg)},
         "groups": rows,
         "flagged": [
             f"{r['grouping']}={r['group']} ({rate.upper()} ratio {r[f'{rate}_ratio']:.2f})"
             for r in rows
             for rate in ("fpr", "fnr")
-            if r.get(f"{rate}_flag")
+            if r[f"{rate}_flag"]
         ],
-        "worst_bpsn_auc": min((r["bpsn_auc"] for r in rows if r["bpsn_auc"] is not None), default=None),
     }
 
 
-def _group_row(grouping, name, g, labels, scores, flagged, min_n, n_boot, seed) -> dict:
+#: A group's status: a flagged disparity whatever the evidence on its other rate, else "ok" when
+#: both classes reach the minimum n, else "insufficient evidence".
+DISPARITY = "disparity"
+
+
+def group_status(row: dict) -> str:
+    if row["fpr_flag"] or row["fnr_flag"]:
+        return DISPARITY
+    return "ok" if row["sufficient"] else m.INSUFFICIENT
+
+
+def _group_rates(grouping, name, g, labels, flagged, min_n) -> dict:
     pos, neg = g & labels, g & ~labels
     rest_pos, rest_neg = ~g & labels, ~g & ~labels
     n_pos, n_neg = int(pos.sum()), int(neg.sum())
@@ -347,17 +396,13 @@ def _group_row(grouping, name, g, labels, scores, flagged, min_n, n_boot, seed) 
         "n": int(g.sum()),
         "n_pos": n_pos,
         "n_neg": n_neg,
-        "status": "ok" if m.sufficient(n_pos, n_neg, min_n) else m.INSUFFICIENT,
+        "sufficient": m.sufficient(n_pos, n_neg, min_n),
         "tpr": tp / n_pos if n_pos else None,
         "tpr_ci": m.wilson(tp, n_pos) if n_pos else None,
         "fpr": fp / n_neg if n_neg else None,
         "fpr_ci": m.wilson(fp, n_neg) if n_neg else None,
         "fnr": fn / n_pos if n_pos else None,
         "ppv": tp / (tp + fp) if tp + fp else None,
-        "subgroup_auc": None,
-        "bpsn_auc": None,
-        "bnsp_auc": None,
-        "bpsn_auc_ci": None,
         "fpr_ratio": None,
         "fnr_ratio": None,
         "fpr_p": None,
@@ -375,14 +420,21 @@ def _group_row(grouping, name, g, labels, scores, flagged, min_n, n_boot, seed) 
         rest_fnr = rest_fn / rest_pos.sum()
         row["fnr_ratio"] = (fn / n_pos) / rest_fnr if rest_fnr else None
         row["fnr_p"] = m.two_proportion_p(fn, n_pos, rest_fn, int(rest_pos.sum()))
-    if row["status"] == "ok":
-        row["subgroup_auc"] = m.subgroup_auc(labels, scores, g)
-        row["bpsn_auc"] = m.bpsn_auc(labels, scores, g)
-        row["bnsp_auc"] = m.bnsp_auc(labels, scores, g)
-        row["bpsn_auc_ci"] = m.stratified_bootstrap(labels, scores, m.bpsn_auc, n_boot=n_boot, seed=seed, extra=g)
-    elif n_neg >= min_n and rest_pos.sum() >= min_n:
-        row["bpsn_auc"] = m.bpsn_auc(labels, scores, g)  # negatives-only groups (decoys): BPSN still says something
     return row
+
+
+def _group_aucs(g, labels, scores, config, seed) -> dict:
+    """Subgroup, BPSN and BNSP AUCs (threshold-free) where both classes reach the minimum n."""
+    min_n = config["min_n"]
+    aucs = {"subgroup_auc": None, "bpsn_auc": None, "bnsp_auc": None, "bpsn_auc_ci": None}
+    if m.sufficient(int((g & labels).sum()), int((g & ~labels).sum()), min_n):
+        aucs["subgroup_auc"] = m.subgroup_auc(labels, scores, g)
+        aucs["bpsn_auc"] = m.bpsn_auc(labels, scores, g)
+        aucs["bnsp_auc"] = m.bnsp_auc(labels, scores, g)
+        aucs["bpsn_auc_ci"] = m.stratified_bootstrap(labels, scores, m.bpsn_auc, n_boot=config["bootstrap"], seed=seed, extra=g)
+    elif (g & ~labels).sum() >= min_n and (~g & labels).sum() >= min_n:
+        aucs["bpsn_auc"] = m.bpsn_auc(labels, scores, g)  # negatives-only groups (decoys): BPSN still says something
+    return aucs
 
 
 # --------------------------------------------------------------------------- robustness
@@ -413,10 +465,11 @@ def _robustness(model, scorer, data: TestData, labels, threshold, suites) -> dic
             continue
         y = np.array(is_positive)
         row = {"family": family, "applicable": len(originals), "positives": int(y.sum()), "negatives": int((~y).sum())}
+        layers = {}
         for layer, view in (("with_normalisation", normalize), ("without_normalisation", _unnormalised)):
-            before = _score(scorer, [view(t) for t in originals])[0]
-            after = _score(scorer, [view(t) for t in perturbed])[0]
-            row[layer] = _flip_rates(y, before, after, threshold, model.scale_bits)
+            layers[layer] = _Layer([view(t) for t in originals], [view(t) for t in perturbed], scorer)
+            row[layer] = _flip_rates(y, layers[layer].before, layers[layer].after, threshold, model.scale_bits)
+        row["comparison"] = _compare_layers(model, y, layers, threshold)
         families.append(row)
     return {
         "threshold": DEFAULT_POINT,
@@ -425,7 +478,112 @@ def _robustness(model, scorer, data: TestData, labels, threshold, suites) -> dic
         "without_normalisation": "the model applied to lower-cased raw text as every view (no decoding repairs, "
         "no invisible removal, no anti-obfuscation)",
         "families": families,
+        "normalisation_raises_evasion": [note for f in families if (note := _normalisation_note(f))],
     }
+
+
+def _normalisation_note(family: dict) -> dict | None:
+    """Why evasion is higher with normalisation than without, for one family (None when it is not).
+
+    "selection": on the positives both layers flag, normalisation evades no more; the higher rate
+    comes from the positives only normalisation flags (markers already disguised in the corpus),
+    which are the fragile ones. "pipeline": on the same positives normalisation evades more; the
+    feature family whose contribution falls most beyond its fall without normalisation is named.
+    """
+    if not family.get("applicable"):
+        return None
+    with_norm, without = family["with_normalisation"]["evasion_rate"], family["without_normalisation"]["evasion_rate"]
+    if with_norm <= without:
+        return None
+    c = family["comparison"]
+    same = f"on the {c['flagged_by_both']} positives both flag, evasion is {_pct(c['evasion_both_with_normalisation'])} with "
+    same += f"normalisation and {_pct(c['evasion_both_without_normalisation'])} without"
+    lost = f"{_pct(c['keyword_entry_lost'])} of the flagged positives lose their keyword entry (lists match a marker as listed)"
+    if (c["evasion_both_with_normalisation"] or 0) <= (c["evasion_both_without_normalisation"] or 0):
+        cause = "selection"
+        text = (
+            f"normalisation flags {c['flagged_only_with_normalisation']} positives before the perturbation that the raw text "
+            f"misses, and {_pct(c['evasion_only_with_normalisation'])} of those are evaded; {same}; {lost}."
+        )
+    else:
+        deltas = c["mean_delta_by_family"]
+        gap = {
+            k: deltas["with_normalisation"][k] - deltas["without_normalisation"][k]
+            for k in FAMILIES
+            if deltas["with_normalisation"][k] is not None
+        }
+        worst = min(gap, key=gap.get)
+        cause = "pipeline"
+        text = (
+            f"{same}; the {worst} features lose {-deltas['with_normalisation'][worst]:.2f} logits on average with "
+            f"normalisation against {-deltas['without_normalisation'][worst]:.2f} without; {lost}."
+        )
+    return {"family": family["family"], "with": with_norm, "without": without, "cause": cause, "text": text}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.1f}%"
+
+
+@dataclass
+class _Layer:
+    """One view of a family's names (with or without normalisation), scored before and after."""
+
+    originals: list[Normalized]
+    perturbed: list[Normalized]
+    before: np.ndarray
+    after: np.ndarray
+    entries_before: list[tuple[str, ...]]
+    entries_after: list[tuple[str, ...]]
+
+    def __init__(self, originals, perturbed, scorer: BatchScorer):
+        self.originals, self.perturbed = originals, perturbed
+        self.before, self.entries_before = _score(scorer, originals)
+        self.after, self.entries_after = _score(scorer, perturbed)
+
+
+def _compare_layers(model, y, layers: dict[str, _Layer], threshold) -> dict:
+    """Why evasion differs with and without normalisation: the same positives (flagged by both
+    layers before the perturbation) compared like for like, the positives only one layer flags,
+    the keyword entries lost, and the mean change of each feature family on the positives both flag."""
+    norm, raw = layers["with_normalisation"], layers["without_normalisation"]
+    was_norm, was_raw = (norm.before >= threshold) & y, (raw.before >= threshold) & y
+    evaded_norm, evaded_raw = was_norm & (norm.after < threshold), was_raw & (raw.after < threshold)
+    both, only_norm = was_norm & was_raw, was_norm & ~was_raw
+    lost = [bool(set(b) - set(a)) for b, a in zip(norm.entries_before, norm.entries_after)]
+    return {
+        "flagged_by_both": int(both.sum()),
+        "evasion_both_with_normalisation": _share(evaded_norm & both, both),
+        "evasion_both_without_normalisation": _share(evaded_raw & both, both),
+        "flagged_only_with_normalisation": int(only_norm.sum()),
+        "evasion_only_with_normalisation": _share(evaded_norm & only_norm, only_norm),
+        "flagged_only_without_normalisation": int((was_raw & ~was_norm).sum()),
+        "keyword_entry_lost": _share(np.array(lost) & was_norm, was_norm),
+        "mean_delta_by_family": {
+            layer: _family_deltas(model, layers[layer], both) for layer in ("with_normalisation", "without_normalisation")
+        },
+    }
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> float | None:
+    return float(part.sum() / whole.sum()) if whole.any() else None
+
+
+def _family_deltas(model, layer: _Layer, rows: np.ndarray) -> dict[str, float | None]:
+    """Mean change of each feature family's contribution (logit units) over ``rows``, after minus before."""
+    chosen = np.flatnonzero(rows)
+    if not chosen.size:
+        return {family: None for family in FAMILIES}
+    featuriser = model.featuriser()
+    before = featuriser.transform([layer.originals[i] for i in chosen])
+    after = featuriser.transform([layer.perturbed[i] for i in chosen])
+    out = {}
+    for family in FAMILIES:
+        columns = model.space.family_slice(family)
+        weights = model.family_weights(family).astype(np.int64)
+        delta = after[:, columns] @ weights - before[:, columns] @ weights
+        out[family] = float(np.mean(delta) / (1 << model.scale_bits))
+    return out
 
 
 def _unnormalised(text: str) -> Normalized:
@@ -512,10 +670,39 @@ def _transparency(model, scorer, data, labels, flagged, ids, include_examples, s
             )
     return {
         "weight_mass_by_family": {k: v / total for k, v in mass.items()},
+        "contribution_by_outcome": _contribution_by_outcome(model, data, labels, flagged, seed),
         "keyword_entry_audit": audit,
         "false_positives": len(fp_rows),
         "explanation_cards": cards,
     }
+
+
+#: Names per outcome whose contributions are summed by family (a seeded sample: featurising is slow).
+CONTRIBUTION_SAMPLE = 2000
+
+
+def _contribution_by_outcome(model, data: TestData, labels, flagged, seed) -> list[dict]:
+    """Mean contribution (logit units) of each feature family to the names of each outcome at the
+    default point: what the model leans on when it flags, and when it leaves a name alone."""
+    rng = random.Random(seed)
+    featuriser = model.featuriser()
+    out = []
+    for outcome, rows in (
+        ("flagged positives", flagged & labels),
+        ("flagged negatives (false positives)", flagged & ~labels),
+        ("unflagged positives (missed)", ~flagged & labels),
+        ("unflagged negatives", ~flagged & ~labels),
+    ):
+        chosen = np.flatnonzero(rows).tolist()
+        chosen = sorted(rng.sample(chosen, min(len(chosen), CONTRIBUTION_SAMPLE)))
+        means = {family: None for family in FAMILIES}
+        if chosen:
+            matrix = featuriser.transform(normalize_batch([data.rows[i]["text"] for i in chosen]))
+            for family in FAMILIES:
+                sums = matrix[:, model.space.family_slice(family)] @ model.family_weights(family).astype(np.int64)
+                means[family] = float(np.mean(sums) / (1 << model.scale_bits))
+        out.append({"outcome": outcome, "n": int(rows.sum()), "sampled": len(chosen), "mean_by_family": means})
+    return out
 
 
 def _baselines(scored: list[open_world.ScoredModel], data: TestData, labels) -> list[dict]:
