@@ -523,6 +523,8 @@ def _script_repairs(text: str) -> str:
     if text.isascii():
         return text
     if max(text) >= "\u0e00":  # Thai, Lao, Khmer and the CJK family all lie above U+0E00
+        if "\u0e4d\u0e32" in text:  # SARA AM, decomposed by NFKC: recomposed here, as PyThaiNLP would
+            text = text.replace("\u0e4d\u0e32", "\u0e33")
         if _THAI_NEEDS_REPAIR_RE.search(text):
             text = _thai_normalize(text)
         if "\u0ecd\u0eb2" in text:
