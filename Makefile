@@ -20,7 +20,7 @@ run: $(VENV)/.installed
 	bash scripts/run_default.sh "$(ICOP)" "$(OUT)"
 
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile --durations=25
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis

@@ -30,7 +30,7 @@ from pathlib import Path
 import regex
 
 from icop.errors import IcopError
-from icop.text.normalize import norm_view, normalize
+from icop.text.normalize import norm_view, normalize, normalize_batch
 
 SPLITS = ("train", "validation", "test")
 SHARES = (0.60, 0.15, 0.25)  # in the order of SPLITS
@@ -139,7 +139,11 @@ def split_of(item: str) -> str | None:
     item whose tokens fall in different splits belongs to none (it is left out), so that no token
     of a test item ever appears in a training item ("East Bradley" and "Bradley" agree). The
     language does not enter the hash: a string in two languages' lists falls in one split."""
-    splits = {_token_split(token) for token in normalize(item).fold.split(" ")}
+    return _split_of_fold(normalize(item).fold)
+
+
+def _split_of_fold(fold: str) -> str | None:
+    splits = {_token_split(token) for token in fold.split(" ")}
     return splits.pop() if len(splits) == 1 else None
 
 
@@ -157,10 +161,17 @@ def _token_split(token: str) -> str:
 def split_items(source: str | Source) -> dict[str, tuple[str, ...]]:
     """A source's items per split (items whose tokens disagree are left out); a held-out source
     has test items only."""
-    src = registry()[source] if isinstance(source, str) else source
+    return _split_items(registry()[source] if isinstance(source, str) else source)
+
+
+@cache
+def _split_items(source: Source) -> dict[str, tuple[str, ...]]:
+    items = load(source).items
+    if source.held_out:
+        return {s: items if s == "test" else () for s in SPLITS}
     out: dict[str | None, list[str]] = {s: [] for s in (*SPLITS, None)}
-    for item in load(src).items:
-        out["test" if src.held_out else split_of(item)].append(item)
+    for item, normalized in zip(items, normalize_batch(items)):
+        out[_split_of_fold(normalized.fold)].append(item)
     return {s: tuple(out[s]) for s in SPLITS}
 
 

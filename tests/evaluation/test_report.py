@@ -54,7 +54,8 @@ def test_sections_hold_the_promised_figures(report_dir):
     assert all(c["exact_sum_holds"] for c in r["transparency"]["explanation_cards"])
     [icop, keywords_only] = r["baselines"]
     assert keywords_only["kind"] == "keywords" and "unlisted_recall_difference_vs_icop" in keywords_only
-    assert icop["recall_by_marker_kind"]["unlisted"] > keywords_only["recall_by_marker_kind"]["unlisted"]
+    recall = icop["recall_by_marker_kind"]
+    assert recall["listed"] > recall["unlisted"]  # markers are found by the lists, not by their style
 
 
 def test_open_world_section_beside_every_baseline_and_consistent_with_the_rest(report_dir):
