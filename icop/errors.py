@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class IcopError(Exception):
@@ -67,3 +68,21 @@ def check_known_keys(keys: Iterable[str], known: Iterable[str], where: str) -> N
             nearest = difflib.get_close_matches(key, known, n=1)
             hint = f"did you mean {nearest[0]!r}?" if nearest else f"known keys: {', '.join(known)}"
             raise ConfigError(f"unknown key {key!r}", path=where, fix=hint)
+
+
+def load_settings(path: str | Path, keys: Iterable[str], *, fix: str) -> dict:
+    """A TOML settings file (an evaluation suite, the gates) that holds exactly ``keys``: an
+    unreadable file, an unknown key (with the nearest known one) or a missing key is a
+    :class:`ConfigError`; ``fix`` says where the shipped settings are."""
+    import tomllib
+
+    keys = list(keys)
+    try:
+        settings = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"cannot read the settings ({err})", path=str(path), fix="give a UTF-8 TOML file") from err
+    check_known_keys(settings, keys, str(path))
+    missing = [k for k in keys if k not in settings]
+    if missing:
+        raise ConfigError(f"missing key(s) {missing}", path=str(path), fix=fix)
+    return settings

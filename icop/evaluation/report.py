@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import tomllib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from icop import __version__, resources
-from icop.errors import ConfigError, InputError, check_known_keys
+from icop.errors import ConfigError, InputError, load_settings
 from icop.evaluation import metrics as m
 from icop.evaluation import open_world, privacy, summary
 from icop.features import FAMILIES
@@ -82,15 +81,7 @@ PERTURBATION_KEYS = ("seed", "sample_positives", "sample_negatives", "families")
 
 def load_suite(path: str | Path, keys: tuple[str, ...]) -> dict:
     """An evaluation suite (TOML); an unknown key names the nearest valid one, a missing key is named."""
-    try:
-        suite = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise ConfigError(f"cannot read the suite ({err})", path=str(path), fix="give a UTF-8 TOML file") from err
-    check_known_keys(suite, keys, str(path))
-    missing = [k for k in keys if k not in suite]
-    if missing:
-        raise ConfigError(f"missing key(s) {missing}", path=str(path), fix="see eval/ for the shipped suites")
-    return suite
+    return load_settings(path, keys, fix="see eval/ for the shipped suites")
 
 
 def _check_points(suite: dict, path, model) -> None:

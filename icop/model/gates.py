@@ -16,12 +16,11 @@ The gates run in order and stop at the first failure (the parity check is the sl
 from __future__ import annotations
 
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from icop import resources
-from icop.errors import ConfigError, IcopError, check_known_keys
+from icop.errors import IcopError, load_settings
 from icop.model.bundle import Bundle
 from icop.model.calibration import DEFAULT_POINT
 
@@ -51,16 +50,7 @@ class GateReport:
 
 def load_gates(path: str | Path | None = None) -> dict:
     """The gate settings (TOML): every key of :data:`KEYS`, no other."""
-    path = Path(path or GATES_FILE)
-    try:
-        settings = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise ConfigError(f"cannot read the gates ({err})", path=str(path), fix="give a UTF-8 TOML file") from err
-    check_known_keys(settings, KEYS, str(path))
-    missing = [k for k in KEYS if k not in settings]
-    if missing:
-        raise ConfigError(f"missing key(s) {missing}", path=str(path), fix="see eval/gates.toml")
-    return settings
+    return load_settings(path or GATES_FILE, KEYS, fix="see eval/gates.toml")
 
 
 def check(loaded: Bundle, metrics: dict, settings: dict, names: list[str]) -> GateReport:
