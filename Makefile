@@ -20,6 +20,8 @@ run: $(VENV)/.installed
 	bash scripts/run_default.sh "$(ICOP)" "$(OUT)"
 
 test: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n auto --dist loadfile --durations=25
 
 clean:

@@ -213,7 +213,8 @@ def test_robustness_explains_every_family_where_normalisation_raises_evasion(rep
     for f in families:
         c = f["comparison"]
         if f["family"] in notes:
-            like_for_like = c["evasion_both_with_normalisation"] <= c["evasion_both_without_normalisation"]
+            # no positive flagged by both layers (None): nothing evades on the common ground
+            like_for_like = (c["evasion_both_with_normalisation"] or 0) <= (c["evasion_both_without_normalisation"] or 0)
             assert notes[f["family"]]["cause"] == ("selection" if like_for_like else "pipeline")
             assert f"{c['flagged_by_both']} positives both flag" in notes[f["family"]]["text"]
     case = next(f for f in families if f["family"] == "case")  # case is folded away: nothing changes, nothing evades

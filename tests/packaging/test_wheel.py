@@ -130,7 +130,7 @@ def test_installed_evaluate_reports_on_a_synthetic_corpus(installed, outside):
     splits = tables.read_table(folder / "corpus" / "corpus.parquet", ["split"]).column("split").to_pylist()
     assert report["data_sheet"]["rows"] == splits.count("test") > 0
     assert 0.9 < report["triage"]["roc_auc"] <= 1.0
-    assert (folder / "report" / "report.html").read_text(encoding="utf-8").count("<svg") == 4
+    assert (folder / "report" / "report.html").read_text(encoding="utf-8").count("<svg") == 7
     assert report["open_world"]["models"][0]["targets"]  # the suite eval/open_world.toml ships in the wheel
 
 
