@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 run: $(VENV)/.installed
-	bash scripts/run_default.sh "$(ICOP)" "$(OUT)"
+	bash scripts/run_default.sh "$(ICOP)" "$(OUT)" "$(PY)"
 
 test: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,7 @@
 set -euo pipefail
 ICOP=${1:-icop}
 OUT=${2:-out}
+PY=${3:-python3}
 export MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 
 rm -rf "$OUT/baselines"
@@ -24,3 +25,5 @@ echo "top 20:        $OUT/top20.csv"
 "$ICOP" evaluate --model models/default --data "$OUT/corpus/corpus.parquet" \
     --baseline "$OUT/baselines/keywords" --baseline "$OUT/baselines/tfidf" --out "$OUT/report" --quiet
 echo "report:        $OUT/report/report.html (JSON: $OUT/report/report.json)"
+echo
+"$PY" scripts/print_headlines.py "$OUT" models/default

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from icop.cli import cli
-from icop.cli.options import quiet_option, seed_option
+from icop.cli.options import progress_bar, quiet_option, seed_option
 
 
 @cli.command("synth")
@@ -27,7 +27,8 @@ def synth_command(config_path, n, seed, out, jsonl, quiet):
     """
     from icop import synth
 
-    written = synth.write_corpus(synth.load_config(config_path), n, seed, out, jsonl)
+    with progress_bar(quiet) as progress:
+        written = synth.write_corpus(synth.load_config(config_path), n, seed, out, jsonl, progress=progress)
     if not quiet:
         for path in written.values():
             click.echo(f"wrote {path}", err=True)

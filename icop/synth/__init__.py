@@ -9,6 +9,7 @@ import hashlib
 from pathlib import Path
 
 from icop.io import tables
+from icop.progress import Progress, report
 from icop.synth import datasheet
 from icop.synth.config import ConfigError, SynthConfig, load_config
 from icop.synth.corpus import Record, columns, generate, iter_rows
@@ -21,12 +22,15 @@ JSONL_FILE = "corpus.jsonl"
 DATASHEET_FILE = "DATASHEET.md"
 
 
-def write_corpus(config: SynthConfig, n: int, seed: int, out: str | Path, jsonl: bool = False) -> dict[str, Path]:
+def write_corpus(
+    config: SynthConfig, n: int, seed: int, out: str | Path, jsonl: bool = False, *, progress: Progress | None = None
+) -> dict[str, Path]:
     """Generate ``n`` names and write the Parquet file (and JSONL), then the datasheet."""
     if n < 1:
         raise ConfigError(f"--n must be at least 1 (got {n})")
     out = Path(out)
-    records = generate(config, n, seed)
+    records = generate(config, n, seed, progress)
+    report(progress, "write the corpus and its data sheet", 0, 1)
     written = {CORPUS_FILE: out / CORPUS_FILE}
     tables.write_parquet(columns(records), CORPUS_SCHEMA, written[CORPUS_FILE])
     if jsonl:
@@ -36,4 +40,5 @@ def write_corpus(config: SynthConfig, n: int, seed: int, out: str | Path, jsonl:
     written[DATASHEET_FILE] = out / DATASHEET_FILE
     with tables.atomic_path(written[DATASHEET_FILE]) as tmp:
         tmp.write_text(datasheet.render(records, config, seed, digests), encoding="utf-8")
+    report(progress, "write the corpus and its data sheet", 1, 1)
     return written

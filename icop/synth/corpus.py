@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from anyascii import anyascii
 
+from icop.progress import Progress, report
 from icop.synth import obfuscation, sources
 from icop.synth import vocabulary as vocab
 from icop.synth.config import IDENTITY_GROUPS, MARKER_KINDS, MAX_PERIODS, SynthConfig
@@ -108,6 +109,10 @@ class _Draft:
         return item.text
 
 
+#: Names built between two progress reports (reporting does not draw from the seeded stream).
+_PROGRESS_STEP = 5_000
+
+
 class CorpusGenerator:
     def __init__(self, config: SynthConfig, seed: int, pools: Pools | None = None):
         self.config, self.seed = config, seed
@@ -137,8 +142,11 @@ class CorpusGenerator:
         keys = sorted(weights)
         return _pick(self.rng, (keys, list(itertools.accumulate(weights[k] for k in keys))))
 
-    def records(self, n: int) -> list[Record]:
-        records = [self.record(i) for i in range(n)]
+    def records(self, n: int, progress: Progress | None = None) -> list[Record]:
+        records = []
+        for start in range(0, n, _PROGRESS_STEP):
+            records += [self.record(i) for i in range(start, min(start + _PROGRESS_STEP, n))]
+            report(progress, "build names", len(records), n)
         _one_split_per_text(records)
         return records
 
@@ -512,8 +520,11 @@ def _one_split_per_text(records: list[Record]) -> None:
         record.split = first.setdefault(norm_view(record.text), record.split)
 
 
-def generate(config: SynthConfig, n: int, seed: int) -> list[Record]:
-    return CorpusGenerator(config, seed).records(n)
+def generate(config: SynthConfig, n: int, seed: int, progress: Progress | None = None) -> list[Record]:
+    report(progress, "read the real benign sources", 0, 1)
+    generator = CorpusGenerator(config, seed)
+    report(progress, "read the real benign sources", 1, 1)
+    return generator.records(n, progress)
 
 
 def iter_rows(records: list[Record]) -> Iterator[dict]:

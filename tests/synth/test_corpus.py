@@ -173,3 +173,12 @@ def test_bad_configs_fail_with_the_key_and_fix(tmp_path, patch, message):
 def test_novel_markers_appear_in_the_test_split_only(records):
     novel = Counter(r.split for r in records if r.marker_kind in ("novel", "mixed") and any("-n" in m for m in r.marker_ids))
     assert set(novel) == {"test"}
+
+
+def test_writing_a_corpus_reports_its_stages_and_draws_no_random_number(tmp_path, small_corpus):
+    heard = []
+    synth.write_corpus(synth.load_config(), 6000, 3, tmp_path, progress=lambda *step: heard.append(step))
+    stages = list(dict.fromkeys(stage for stage, _, _ in heard))
+    assert stages == ["read the real benign sources", "build names", "write the corpus and its data sheet"]
+    assert [done for stage, done, _ in heard if stage == "build names"] == [5000, 6000]
+    assert (tmp_path / "corpus.parquet").read_bytes() == small_corpus.read_bytes()
