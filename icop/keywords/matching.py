@@ -64,6 +64,10 @@ class KeywordMatcher:
         self._longest_key = max(map(len, self._index), default=0)  # plain lists: the longest prefix too
         self._has_token = any(e.match == "token" for e in keywords.entries)
         self._digests: dict[str, bytes] = {}  # HMACs of candidates seen, for hashed lists
+        # Hashed lists with a key-lengths header: only candidates of a key's length are hashed.
+        lengths = keywords.key_lengths
+        self._token_lengths = None if lengths is None else lengths.token
+        self._substring_lengths = None if lengths is None else lengths.substring
         self._substring_cache: dict[str, tuple[tuple[int, int, Entry], ...]] = {}
 
     def _lookup(self, candidate: str) -> list[Entry]:
@@ -146,7 +150,8 @@ class KeywordMatcher:
     def _token_runs(self, tokens: list[str], plain: bool, glue: bool) -> list[tuple[int, int, str]]:
         """(first, last + 1, text) of token runs joined by spaces (``plain``) and glued back
         together, 'vr.yq' -> 'vryq' (``glue``); plain lists stop a run once it is no key prefix."""
-        prefixes, runs = self._prefixes, []
+        prefixes, lengths, runs = self._prefixes, self._token_lengths, []
+        longest = max(lengths, default=0) if lengths is not None else None
         joiners = ((" ",) if plain else ()) + (("",) if glue else ())
         starts = range(len(tokens)) if prefixes is None else [i for i, t in enumerate(tokens) if t in prefixes]
         for i in starts:
@@ -156,9 +161,9 @@ class KeywordMatcher:
                 for k in range(i + 1, last + 1):
                     if k > i + 1:
                         candidate += joiner + tokens[k - 1]
-                    if prefixes is not None and candidate not in prefixes:
-                        break
-                    if k > i + 1 or joiner == " ":
+                    if (prefixes is not None and candidate not in prefixes) or (longest is not None and len(candidate) > longest):
+                        break  # runs only grow: no longer run can be a key either
+                    if (k > i + 1 or joiner == " ") and (lengths is None or len(candidate) in lengths):
                         runs.append((i, k, candidate))
         return runs
 
@@ -182,12 +187,17 @@ class KeywordMatcher:
             return
         if not UNSPACED_RE.search(token):
             return
-        prefixes = self._prefixes
+        prefixes, lengths = self._prefixes, self._substring_lengths
+        longest = MAX_SUBSTRING_CHARS if lengths is None else max(lengths, default=0)
         bounds = [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
         for a, start in enumerate(bounds):
             for end in bounds[a + 1 :]:
+                if end - start > longest:
+                    break
+                if lengths is not None and end - start not in lengths:
+                    continue
                 piece = token[start:end]
-                if end - start > MAX_SUBSTRING_CHARS or (prefixes is not None and piece not in prefixes):
+                if prefixes is not None and piece not in prefixes:
                     break
                 yield start, end, piece
 

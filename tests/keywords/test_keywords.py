@@ -70,11 +70,22 @@ def test_hashed_lists_give_exactly_the_plain_hits(tmp_path, matcher, lexicon):
         (hashed_dir / path.name).write_text(keywords.hash_list(path, key), encoding="utf-8")
     hashed = keywords.load([hashed_dir])
     assert hashed.hashed and all(e.term is None for e in hashed.entries)
+    plain_keys = {(e.match, len(keywords.match_key(e.term))) for e in matcher.keywords.entries}
+    assert hashed.key_lengths == keywords.KeyLengths(
+        frozenset(n for m, n in plain_keys if m == "token"), frozenset(n for m, n in plain_keys if m == "substring")
+    )
     hashed_matcher = KeywordMatcher(hashed, key)
     names = [f"x {t.term} y" for t in lexicon[::7]] + [f"{t.term}" for t in lexicon[1::13]] + ["nothing here"]
+    names += [f"{a.term}{b.term}" for a, b in zip(lexicon[::11], lexicon[3::11])]  # glued: substring hits
     hits = [matcher.scan(n) for n in names]
     assert sum(map(len, hits)) > 50
     assert [hashed_matcher.scan(n) for n in names] == hits
+    # Lists hashed before the key-lengths header still load and match alike, on the slow path.
+    for path in hashed_dir.glob("*.tsv"):
+        path.write_text("".join(line for line in path.read_text().splitlines(True) if not line.startswith("# key-lengths")))
+    old = keywords.load([hashed_dir])
+    assert old.key_lengths is None
+    assert [KeywordMatcher(old, key).scan(n) for n in names] == hits
     with pytest.raises(KeywordListError, match="wrong key"):
         KeywordMatcher(hashed, b"another key of sixteen bytes at least")
     with pytest.raises(KeywordListError, match="give the key"):
@@ -164,6 +175,22 @@ def test_plain_and_hashed_lists_cannot_be_mixed(tmp_path):
         keywords.hash_list(write(tmp_path, "src.tsv", "x-2\tqozvix\ten\tsurrogate-a\t1\ttoken\ttest\t\n"), b"k" * 32)
     )
     assert any("plain and hashed lists mixed" in p for p in problems(plain, hashed))
+
+
+def test_malformed_key_lengths_name_the_fix(tmp_path):
+    source = write(tmp_path, "src.tsv", "x-1\tqazvex\ten\tsurrogate-a\t1\ttoken\ttest\t\n")
+    text = keywords.hash_list(source, b"k" * 32)
+    assert "# key-lengths: token 6; substring none\n" in text
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(text.replace("# key-lengths: token 6;", "# key-lengths: token six;"))
+    assert any("malformed '# key-lengths:' line; regenerate the list with 'icop keywords hash'" in p for p in problems(bad))
+    plain = write(
+        tmp_path,
+        "plain.tsv",
+        "x-1\tqazvex\ten\tsurrogate-a\t1\ttoken\ttest\t\n",
+        header=HEADER.replace("list v1\n", "list v1\n# key-lengths: token 6; substring none\n"),
+    )
+    assert any("belongs to hashed lists only" in p for p in problems(plain))
 
 
 def test_key_check_value_is_stable_and_key_dependent():
