@@ -10,6 +10,7 @@ id without ever holding a term.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,11 @@ class KeywordMatcher:
         lengths = keywords.key_lengths
         self._token_lengths = None if lengths is None else lengths.token
         self._substring_lengths = None if lengths is None else lengths.substring
+        self._keyed = None
+        if lengths is not None and DRIVERS.keyed is not None:
+            self._keyed = DRIVERS.keyed.KeyedIndex(
+                _hmac_key(key), self._index, _length_flags(lengths.token), _length_flags(lengths.substring)
+            )
         self._substring_cache: dict[str, tuple[tuple[int, int, Entry], ...]] = {}
 
     def _lookup(self, candidate: str) -> list[Entry]:
@@ -127,9 +133,8 @@ class KeywordMatcher:
         )
         for v, (view, text, tokens, plain) in enumerate(views):
             if self._has_token:
-                for first, last, candidate in self._token_runs(tokens, plain, glue=view == "skel") if runs is None else runs[v]:
-                    if entries := self._lookup(candidate):
-                        found += [(entry, view, first, last, None, None) for entry in entries if entry.match == "token"]
+                for first, last, entries in self._token_run_entries(tokens, plain, view == "skel", runs and runs[v]):
+                    found += [(entry, view, first, last, None, None) for entry in entries if entry.match == "token"]
             if plain and self._has_substring and (self._first_chars is None or not self._first_chars.isdisjoint(text)):
                 for i, token in enumerate(tokens):
                     if hits := self._substring_hits(token):
@@ -146,6 +151,18 @@ class KeywordMatcher:
             self._prefixes.isdisjoint(view.split()) and (not self._has_substring or self._first_chars.isdisjoint(view))
             for view in views
         )
+
+    def _token_run_entries(
+        self, tokens: list[str], plain: bool, glue: bool, runs: list | None
+    ) -> Iterator[tuple[int, int, list[Entry]]]:
+        """(first, last + 1, entries) of the token runs that are keys (``runs``: those the compiled
+        pass found, for plain lists)."""
+        if self._keyed is not None and runs is None:
+            yield from self._keyed.token_runs(tokens, plain, glue, MAX_TOKENS)
+            return
+        for first, last, candidate in self._token_runs(tokens, plain, glue) if runs is None else runs:
+            if entries := self._lookup(candidate):
+                yield first, last, entries
 
     def _token_runs(self, tokens: list[str], plain: bool, glue: bool) -> list[tuple[int, int, str]]:
         """(first, last + 1, text) of token runs joined by spaces (``plain``) and glued back
@@ -176,20 +193,34 @@ class KeywordMatcher:
                 self._substring_cache.clear()
             hits = self._substring_cache[token] = tuple(
                 (start, end, entry)
-                for start, end, piece in self._enumerate_substrings(token)
-                for entry in self._lookup(piece)
+                for start, end, entries in self._substring_entries(token)
+                for entry in entries
                 if entry.match == "substring"
             )
         return hits
 
-    def _enumerate_substrings(self, token: str) -> Iterator[tuple[int, int, str]]:
+    def _substring_entries(self, token: str) -> Iterable[tuple[int, int, list[Entry]]]:
+        if self._keyed is not None:
+            bounds = self._grapheme_bounds(token)
+            return self._keyed.pieces(token, bounds) if bounds else ()
+        return (
+            (start, end, entries) for start, end, piece in self._enumerate_substrings(token) if (entries := self._lookup(piece))
+        )
+
+    def _grapheme_bounds(self, token: str) -> list[int] | None:
+        """0 and the end of each grapheme of a token that may hold substring keys (None if it cannot)."""
         if token.isascii() or (self._first_chars is not None and self._first_chars.isdisjoint(token)):
-            return
+            return None
         if not UNSPACED_RE.search(token):
+            return None
+        return [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
+
+    def _enumerate_substrings(self, token: str) -> Iterator[tuple[int, int, str]]:
+        bounds = self._grapheme_bounds(token)
+        if bounds is None:
             return
         prefixes, lengths = self._prefixes, self._substring_lengths
         longest = MAX_SUBSTRING_CHARS if lengths is None else max(lengths, default=0)
-        bounds = [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
         for a, start in enumerate(bounds):
             for end in bounds[a + 1 :]:
                 if end - start > longest:
@@ -216,6 +247,16 @@ class KeywordMatcher:
         for hit in sorted(Hit(*h) for h in hits):
             best.setdefault((hit.entry_id, hit.start, hit.end), hit)  # "fold" sorts before "skel"
         return sorted(best.values(), key=lambda h: (h.start, h.end, h.entry_id))
+
+
+def _hmac_key(key: bytes) -> bytes:
+    """The key as HMAC uses it: hashed first when longer than SHA-256's 64-byte block (RFC 2104)."""
+    return hashlib.sha256(key).digest() if len(key) > 64 else key
+
+
+def _length_flags(lengths: frozenset[int]) -> bytes:
+    """A byte per length up to the longest: 1 where a key has that length."""
+    return bytes(n in lengths for n in range(max(lengths, default=0) + 1))
 
 
 def _code_point_flags(chars: Iterable[str]) -> np.ndarray:
