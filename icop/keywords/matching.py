@@ -135,11 +135,17 @@ class KeywordMatcher:
             if self._has_token:
                 for first, last, entries in self._token_run_entries(tokens, plain, view == "skel", runs and runs[v]):
                     found += [(entry, view, first, last, None, None) for entry in entries if entry.match == "token"]
-            if plain and self._has_substring and (self._first_chars is None or not self._first_chars.isdisjoint(text)):
+            if plain and self._may_hold_substring_keys(text):
                 for i, token in enumerate(tokens):
                     if hits := self._substring_hits(token):
                         found += [(entry, view, i, i + 1, start, end) for start, end, entry in hits]
         return found
+
+    def _may_hold_substring_keys(self, text: str) -> bool:
+        """Substring keys lie inside tokens of unspaced scripts only, never in ASCII text."""
+        if not self._has_substring or text.isascii():
+            return False
+        return self._first_chars is None or not self._first_chars.isdisjoint(text)
 
     def _cannot_match(self, normalized: Normalized) -> bool:
         """For plain lists, a quick C-level test that no candidate can start anywhere in the name:
