@@ -8,6 +8,7 @@ lexicon.
 """
 
 import argparse
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -39,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--entries", type=int, default=5_000)
+    parser.add_argument("--repeat", type=int, default=3, help="Timed passes per list (median).")
     args = parser.parse_args()
     pin_one_core()
     names = sample_names(args.n)
@@ -50,12 +52,16 @@ def main() -> None:
         hashed_dir.mkdir()
         write_lists(plain_dir, args.entries)
         (hashed_dir / "bench.tsv").write_text(keywords.hash_list(plain_dir / "bench.tsv", key), encoding="utf-8")
-        plain = keywords.KeywordMatcher(keywords.load([plain_dir]))
-        hashed = keywords.KeywordMatcher(keywords.load([hashed_dir]), key)
-    print(f"entries: {len(plain.keywords.entries)}; names: {len(names)} (already normalised)")
-    for label, matcher in (("plain", plain), ("hashed", hashed)):
-        with_hits, seconds = timed(scan_all, matcher, normalized)
-        print(f"{label:6s}: {len(names) / seconds:,.0f} names/s ({with_hits} names with hits)")
+        lists = {"plain": (keywords.load([plain_dir]), None), "hashed": (keywords.load([hashed_dir]), key)}
+    print(f"entries: {len(lists['plain'][0].entries)}; names: {len(names)} (already normalised)")
+    rates = {}
+    for label, (loaded, list_key) in lists.items():
+        # A fresh matcher per pass: its caches start empty every time.
+        runs = [timed(scan_all, keywords.KeywordMatcher(loaded, list_key), normalized) for _ in range(args.repeat)]
+        rates[label] = statistics.median(len(names) / seconds for _, seconds in runs)
+        print(f"{label:6s}: {rates[label]:,.0f} names/s ({runs[0][0]} names with hits)")
+    print(f"hashed / plain: {rates['hashed'] / rates['plain']:.0%} (target >= 50%)")
+    plain = keywords.KeywordMatcher(lists["plain"][0])
     hits, seconds = timed(lambda: [plain.scan(n) for n in names[: args.n // 10]])
     print(f"scan with raw spans (normalise + match + locate): {len(hits) / seconds:,.0f} names/s")
 

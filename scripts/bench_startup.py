@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Start-up time of the ``icop`` command: median wall time of fresh processes.
 
-Runs ``icop explain NAME`` and ``icop --help`` several times each as ``python -m icop`` from a
+Runs ``icop explain NAME``, ``icop triage`` on a file of ten names and ``icop --help`` several times each as ``python -m icop`` from a
 folder outside the tree, and prints the median wall time, its range, and the median CPU time
 (user + system), which is what the wall time comes to on an idle machine. With ``--before REV`` it measures
 that git revision too (exported to a temporary folder, with this tree's compiled driver copied
 in), so the two compare like with like on the same machine at the same time. Both trees are
 byte-compiled first, as pip does when it installs a package.
-Target (issue 15): ``icop explain "holiday.jpg"`` under 0.5 s.
+Targets (issues 15, 19): ``icop explain "holiday.jpg"`` under 0.5 s; ``icop triage`` on ten names under 1 s.
 
     python scripts/bench_startup.py --before 3a3f151
 """
@@ -28,7 +28,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = {"explain holiday.jpg": ["explain", "holiday.jpg"], "--help": ["--help"]}
+COMMANDS = {
+    "explain holiday.jpg": ["explain", "holiday.jpg"],
+    "triage ten names": ["triage", "ten.txt", "-o", "ten-ranked.csv", "--quiet"],
+    "--help": ["--help"],
+}
+TEN_NAMES = [f"holiday {i}.jpg" for i in range(5)] + [f"lecture.notes.part{i}.pdf" for i in range(5)]
 
 
 class Run(NamedTuple):
@@ -71,6 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
+        (scratch / "ten.txt").write_text("\n".join(TEN_NAMES) + "\n", encoding="utf-8")
         trees = {"this tree": ROOT}
         if args.before:
             trees = {f"before ({args.before})": export_revision(args.before, scratch), **trees}

@@ -1,106 +1,186 @@
 #!/usr/bin/env python3
-"""Triage throughput: synthetic names, file in -> file out, against reference pipelines.
+"""Triage throughput end to end (file in, ranked file out), one process per pipeline, one core.
 
-Measured in one run, on one core (pinned), on the same names:
-* icop triage end to end (read, normalise, score, rank, write CSV, audit record);
-* the scorer core alone on pre-normalised names (n-gram kernel, and the full scorer);
-* the scikit-learn TF-IDF reference (char_wb 1-5 + LogisticRegression), fitted on the training
-  split and timed scoring the same names (a tenth of them: it is slow);
-* fastText supervised, if the `fasttext` package can be imported (skipped with a message if not);
-* the exported ONNX graph on prepared inputs, against the Python scorer core.
-Targets (issue 5): end to end >= 200k names/s, >= 30x the TF-IDF reference; core >= 700k names/s.
+Two inputs, written once to a scratch folder:
+* ``synthetic``: ``--n`` names of the default synthetic corpus (seed 2027);
+* ``realistic``: every distinct real file name in the file lists of the installed software
+  (the Python distributions' RECORD files, as icop/synth/sources.py reads them, and the Debian
+  packages' ``/var/lib/dpkg/info/*.list`` where present) mixed one to one with names of the
+  open-world test split, shuffled; no name repeats, so no cache sees a name twice.
+
+Each pipeline runs ``--repeat`` times in a fresh process pinned to one core, so that its peak RSS
+is its own; the median is printed. Pipelines:
+* ``icop``: ``triage.run`` with the default model (ranked CSV and audit record), timed twice in
+  the same process: *cold* (caches empty: the headline) and *warm* (the same file again);
+* ``tfidf``: the scikit-learn TF-IDF reference (icop/model/baselines.py, fitted on the training
+  split beforehand, fit not timed): read the file, normalise, score, rank, write CSV; on the
+  first ``--reference-n`` names (it is slow).
+Targets (issue 19): icop >= 200k names/s cold on one core and >= 30x the reference.
 Run with ICOP_PURE_PYTHON=1 to measure the Python paths (no compiled drivers).
 """
 
+from __future__ import annotations
+
 import argparse
+import csv
+import json
+import random
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
-from _bench import peak_rss_mb, pin_one_core, timed
+from _bench import peak_rss_mb, pin_one_core
 
-from icop import resources, synth, triage
-from icop.compiled import DRIVERS
-from icop.integrations import onnx as onnx_export
-from icop.model import bundle
-from icop.model.baselines import TfidfModel
-from icop.scoring.scorer import BatchScorer, ngram_sums, numpy_ngram_sums
-from icop.text.normalize import normalize
+SCRIPT = Path(__file__).resolve()
+DPKG_LISTS = Path("/var/lib/dpkg/info")
+TRAIN_NAMES = 100_000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--model", default=resources.path(resources.MODEL))
+    parser.add_argument("--n", type=int, default=1_000_000, help="Names of the synthetic input.")
+    parser.add_argument("--repeat", type=int, default=3, help="Processes per pipeline and input (median).")
+    parser.add_argument("--reference-n", type=int, default=100_000, help="Names the TF-IDF reference scores.")
+    parser.add_argument("--model", default=None, help="Model bundle (default: the shipped default model).")
+    parser.add_argument("--inputs", default="synthetic,realistic")
+    parser.add_argument("--child", nargs=3, metavar=("PIPELINE", "INPUT", "SCRATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    pin_one_core()
-    records = synth.generate(synth.load_config(), args.n, 2027)
-    texts = [r.text for r in records]
-    loaded = bundle.load(args.model)
-    model = loaded.model
-    with tempfile.TemporaryDirectory() as tmp:
-        names = Path(tmp, "names.txt")
-        names.write_text("\n".join(texts) + "\n", encoding="utf-8")
-        _, end_to_end = timed(lambda: triage.run([str(names)], str(Path(tmp, "out.csv")), bundle=loaded))
-    rate = args.n / end_to_end
-    print(f"names: {args.n:,} (synthetic default corpus); compiled drivers: {'yes' if DRIVERS.compiled else 'no (Python paths)'}")
-    print(f"peak RSS so far {peak_rss_mb():,.0f} MB")
-    print(f"icop triage end to end: {rate:,.0f} names/s ({end_to_end:.1f} s; caches start empty)")
-
-    sample = [normalize(t) for t in texts[:200_000]]
-    scorer = BatchScorer(model)
-    space = model.space
-    norms = [n.norm for n in sample]
-    table = scorer.weights.ngram
-    _, kernel = timed(lambda: [ngram_sums(space, "ngram", norms[i : i + 10_000], table) for i in range(0, len(norms), 10_000)])
-    _, numpy_kernel = timed(
-        lambda: [numpy_ngram_sums(space, "ngram", norms[i : i + 10_000], table) for i in range(0, len(norms), 10_000)]
-    )
-    _, core = timed(lambda: [scorer.integer_logits(sample[i : i + 10_000]) for i in range(0, len(sample), 10_000)])
-    print(
-        f"scorer core, n-gram kernel: {len(sample) / kernel:,.0f} names/s ({'compiled' if DRIVERS.compiled else 'numpy'}); "
-        f"numpy kernel {len(sample) / numpy_kernel:,.0f} names/s"
-    )
-    print(f"scorer core, all families (pre-normalised): {len(sample) / core:,.0f} names/s")
-
-    with tempfile.TemporaryDirectory() as tmp:
-        onnx_path = Path(tmp, "model.onnx")
-        onnx_export.export(model, onnx_path)
-        session = onnx_export.session(onnx_path)
-        inputs = [onnx_export.prepare_inputs(model, sample[i : i + 10_000]) for i in range(0, len(sample), 10_000)]
-        _, graph = timed(lambda: [session.run(["logit", "probability"], batch) for batch in inputs])
-    print(
-        f"ONNX graph on prepared inputs (1 thread): {len(sample) / graph:,.0f} names/s; "
-        f"{(len(sample) / graph) / (len(sample) / core):.2f}x the Python scorer core"
-    )
-
-    train = [r for r in records if r.split == "train"][:100_000]
-    reference = TfidfModel.fit([normalize(r.text).norm for r in train], [r.label for r in train], 0)
-    subset = texts[: max(args.n // 10, 1)]
-    _, seconds = timed(lambda: reference.score(subset))
-    reference_rate = len(subset) / seconds
-    print(f"tf-idf reference (normalise + char_wb 1-5 + LR): {reference_rate:,.0f} names/s; icop is {rate / reference_rate:.1f}x")
-    _fasttext(records, texts[: max(args.n // 10, 1)], rate)
-    print(f"peak RSS: {peak_rss_mb():,.0f} MB")
-
-
-def _fasttext(records, texts, rate) -> None:
-    try:
-        import fasttext
-    except ImportError:
-        print("fastText: skipped (`pip install fasttext-wheel` in this environment to include it)")
+    if args.child:
+        print(json.dumps(run_child(*args.child, model=args.model, reference_n=args.reference_n)))
         return
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as handle:
-        for r in records:
-            if r.split == "train":
-                handle.write(f"__label__{r.label} {normalize(r.text).norm}\n")
-    model = fasttext.train_supervised(handle.name, minn=1, maxn=5, epoch=5, thread=1, verbose=0)
-    cleaned = [normalize(t).norm.replace("\n", " ") for t in texts]
-    start = time.perf_counter()
-    model.predict(cleaned)
-    fast_rate = len(texts) / (time.perf_counter() - start)
-    print(f"fastText supervised (normalise excluded): {fast_rate:,.0f} names/s; icop is {rate / fast_rate:.1f}x")
+    with tempfile.TemporaryDirectory(prefix="icop-bench-") as scratch:
+        scratch = Path(scratch)
+        inputs = write_inputs(scratch, args.n, args.inputs.split(","))
+        from icop.compiled import DRIVERS
+
+        print(f"compiled drivers: {'yes' if DRIVERS.compiled else 'no (Python paths)'}; median of {args.repeat} processes each")
+        for label, path in inputs.items():
+            report(label, path, scratch, args)
+
+
+def write_inputs(scratch: Path, n: int, wanted: list[str]) -> dict[str, Path]:
+    from icop import synth
+    from icop.text.normalize import normalize
+
+    records = synth.generate(synth.load_config(), max(n, 400_000), 2027)
+    train = [r for r in records if r.split == "train"][:TRAIN_NAMES]
+    with open(scratch / "train.tsv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerows((normalize(r.text).norm, r.label) for r in train)
+    inputs = {}
+    if "synthetic" in wanted:
+        inputs["synthetic"] = _write_names(scratch / "synthetic.txt", [r.text for r in records[:n]])
+    if "realistic" in wanted:
+        real = real_file_names()
+        tests = sorted({r.text for r in records if r.split == "test"} - set(real))[: len(real)]
+        mixed = real[: len(tests)] + tests
+        random.Random(2027).shuffle(mixed)
+        inputs["realistic"] = _write_names(scratch / "realistic.txt", mixed)
+        print(f"realistic: {len(tests):,} real file names + {len(tests):,} open-world test names")
+    return inputs
+
+
+def real_file_names() -> list[str]:
+    """Distinct file names (last path part) of the installed software, sorted, shuffled by seed."""
+    names = set()
+    for dist in metadata.distributions():
+        names.update(p.name for p in dist.files or () if "__pycache__" not in p.parts)
+    for listing in DPKG_LISTS.glob("*.list"):
+        names.update(Path(line).name for line in listing.read_text(encoding="utf-8", errors="replace").splitlines())
+    found = sorted(n for n in names if n.strip() and "\n" not in n and "\r" not in n)
+    random.Random(2027).shuffle(found)
+    return found
+
+
+def _write_names(path: Path, names: list[str]) -> Path:
+    path.write_text("\n".join(names) + "\n", encoding="utf-8")
+    lengths = sorted(map(len, names))
+    print(f"{path.stem}: {len(names):,} names, median length {lengths[len(lengths) // 2]} characters")
+    return path
+
+
+def report(label: str, path: Path, scratch: Path, args) -> None:
+    icop = [child("icop", path, scratch, args) for _ in range(args.repeat)]
+    reference = [child("tfidf", path, scratch, args) for _ in range(args.repeat)]
+    ref, ref_cpu = _median(reference, "reference_names", "seconds"), _median(reference, "reference_names", "cpu")
+    print(f"{label}: names/s by wall time (by CPU time of the process: what an idle core gives)")
+    for run in ("cold", "warm"):
+        wall, cpu = _median(icop, "names", run), _median(icop, "names", f"{run}_cpu")
+        print(
+            f"  icop triage, caches {run}: {wall:>9,.0f} ({cpu:>9,.0f})   {wall / ref:.1f}x ({cpu / ref_cpu:.1f}x) the reference"
+        )
+    print(
+        f"  icop peak RSS {statistics.median(r['rss_mb'] for r in icop):,.0f} MB; start (import + load model) {statistics.median(r['start'] for r in icop):.2f} s"
+    )
+    print(
+        f"  tf-idf reference:        {ref:>9,.0f} ({ref_cpu:>9,.0f})   on {reference[0]['reference_names']:,} names,"
+        f" peak RSS {statistics.median(r['rss_mb'] for r in reference):,.0f} MB"
+    )
+
+
+def _median(results: list[dict], count: str, seconds: str) -> float:
+    return statistics.median(r[count] / r[seconds] for r in results)
+
+
+def child(pipeline: str, path: Path, scratch: Path, args) -> dict:
+    command = [sys.executable, str(SCRIPT), "--reference-n", str(args.reference_n), "--child", pipeline, str(path), str(scratch)]
+    if args.model:
+        command += ["--model", args.model]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def run_child(pipeline: str, path: str, scratch: str, *, model: str | None, reference_n: int) -> dict:
+    pin_one_core()
+    started = time.perf_counter()
+    if pipeline == "icop":
+        return _icop(Path(path), Path(scratch), model, started)
+    return _reference(Path(path), Path(scratch), reference_n)
+
+
+def _icop(path: Path, scratch: Path, model: str | None, started: float) -> dict:
+    from icop import resources, triage
+    from icop.model import bundle
+
+    loaded = bundle.load(model or resources.path(resources.MODEL))
+    start = time.perf_counter() - started
+    result = {"start": start}
+    for run in ("cold", "warm"):
+        out = scratch / f"icop-{run}-{path.stem}.csv"
+        begin, cpu = time.perf_counter(), time.process_time()
+        summary = triage.run([str(path)], str(out), bundle=loaded)
+        result[run] = time.perf_counter() - begin
+        result[f"{run}_cpu"] = time.process_time() - cpu
+        result["names"] = summary.names
+        if run == "cold":
+            result["rss_mb"] = peak_rss_mb()
+        out.unlink()
+    return result
+
+
+def _reference(path: Path, scratch: Path, reference_n: int) -> dict:
+    import numpy as np
+
+    from icop.model.baselines import TfidfModel
+
+    with open(scratch / "train.tsv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t"))
+    reference = TfidfModel.fit([r[0] for r in rows], np.array([int(r[1]) for r in rows]), 0)
+    begin, cpu = time.perf_counter(), time.process_time()
+    with open(path, encoding="utf-8") as handle:
+        names = [line.rstrip("\n") for _, line in zip(range(reference_n), handle)]
+    scores = reference.score(names)
+    order = np.argsort(-scores.logits, kind="stable")
+    with open(scratch / "tfidf-out.csv", "w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["rank", "probability", "name"])
+        writer.writerows((rank, f"{scores.probabilities[i]:.6f}", names[i]) for rank, i in enumerate(order, 1))
+    seconds, cpu = time.perf_counter() - begin, time.process_time() - cpu
+    return {"seconds": seconds, "cpu": cpu, "reference_names": len(names), "rss_mb": peak_rss_mb()}
 
 
 if __name__ == "__main__":

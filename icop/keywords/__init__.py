@@ -3,12 +3,23 @@ matching in normalised names (``matching``). Lists are data: partners supply the
 time; icop ships SURROGATE lists only (keywords/README.md)."""
 
 from icop.keywords.hashing import hash_list, key_check_value, term_hmac
-from icop.keywords.lists import Entry, KeywordList, KeywordListError, entry_counts, list_files, load, load_sources, match_key
+from icop.keywords.lists import (
+    Entry,
+    KeyLengths,
+    KeywordList,
+    KeywordListError,
+    entry_counts,
+    list_files,
+    load,
+    load_sources,
+    match_key,
+)
 from icop.keywords.matching import Hit, KeywordMatcher
 
 __all__ = [
     "Entry",
     "Hit",
+    "KeyLengths",
     "KeywordList",
     "KeywordListError",
     "KeywordMatcher",

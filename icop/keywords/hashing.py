@@ -1,7 +1,8 @@
 """Keyed hashing of keyword lists: a list can be shared without its terms.
 
 A hashed list holds, instead of each term, the HMAC-SHA256 of its match key under the partner's
-key, and a short key-check value that catches a wrong key early. Matching a hashed list gives the
+key, a short key-check value that catches a wrong key early, and the set of key lengths per match
+mode (so that matching hashes only candidates of those lengths). Matching a hashed list gives the
 same hits as matching the plain one (icop/keywords/matching.py).
 """
 
@@ -11,7 +12,7 @@ import hashlib
 import hmac
 from pathlib import Path
 
-from icop.keywords.lists import HASHED_COLUMNS, KEY_CHECK_RE, KeywordListError, load, match_key
+from icop.keywords.lists import HASHED_COLUMNS, KEY_CHECK_RE, KEY_LENGTHS_RE, KeyLengths, KeywordListError, load, match_key
 
 _KEY_CHECK_MESSAGE = b"icop key check v1"
 
@@ -31,8 +32,9 @@ def hash_list(source: str | Path, key: bytes) -> str:
     if keywords.hashed:
         raise KeywordListError([f"{source}: already hashed"])
     lines = Path(source).read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
-    comments = [line for line in lines if line.startswith("#") and not KEY_CHECK_RE.match(line)]
-    out = [*comments, f"# key-check: {key_check_value(key)}", "\t".join(HASHED_COLUMNS)]
+    comments = [line for line in lines if line.startswith("#") and not (KEY_CHECK_RE.match(line) or KEY_LENGTHS_RE.match(line))]
+    lengths = KeyLengths.of(keywords.entries, (match_key(e.term) for e in keywords.entries))
+    out = [*comments, f"# key-check: {key_check_value(key)}", lengths.header_line(), "\t".join(HASHED_COLUMNS)]
     for e in keywords.entries:
         out.append("\t".join([e.id, term_hmac(key, e.term), e.lang, e.category, f"{e.weight:g}", e.match, e.source, e.added]))
     return "\n".join(out) + "\n"

@@ -11,12 +11,13 @@ import csv
 import hashlib
 import io
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, reduce
 from pathlib import Path
 
 from icop.errors import KeywordListError
@@ -32,6 +33,10 @@ MAX_TOKENS = 4
 MAX_SUBSTRING_CHARS = 24
 MAX_WEIGHT = 100.0
 KEY_CHECK_RE = re.compile(r"^# key-check: ([0-9a-f]{16})$")
+#: A hashed list's set of match-key lengths (in characters) per match mode: matching hashes only
+#: candidates of those lengths (keywords/README.md says what this reveals). Older lists lack it.
+KEY_LENGTHS_RE = re.compile(r"^# key-lengths:")
+_KEY_LENGTHS_FULL_RE = re.compile(r"^# key-lengths: token (none|\d+(?:,\d+)*); substring (none|\d+(?:,\d+)*)$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
 
@@ -52,6 +57,29 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class KeyLengths:
+    """The distinct lengths, in characters, of the match keys of a hashed list, per match mode."""
+
+    token: frozenset[int]
+    substring: frozenset[int]
+
+    def header_line(self) -> str:
+        return f"# key-lengths: token {_numbers(self.token)}; substring {_numbers(self.substring)}"
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry], keys: Iterable[str]) -> KeyLengths:
+        pairs = [(e.match, len(k)) for e, k in zip(entries, keys)]
+        return cls(frozenset(n for m, n in pairs if m == "token"), frozenset(n for m, n in pairs if m == "substring"))
+
+    def __or__(self, other: KeyLengths) -> KeyLengths:
+        return KeyLengths(self.token | other.token, self.substring | other.substring)
+
+
+def _numbers(lengths: frozenset[int]) -> str:
+    return ",".join(map(str, sorted(lengths))) or "none"
+
+
+@dataclass(frozen=True)
 class KeywordList:
     entries: tuple[Entry, ...]
     hashed: bool
@@ -59,6 +87,8 @@ class KeywordList:
     surrogate: bool  # every file declared itself SURROGATE
     sha256: str  # over the files' bytes, in load order
     files: tuple[tuple[str, bytes], ...] = field(default=(), repr=False, compare=False)  # (name, bytes)
+    #: Hashed lists: their key lengths (None when a file predates the header: slow matching).
+    key_lengths: KeyLengths | None = None
 
     def by_id(self) -> dict[str, Entry]:
         return {e.id: e for e in self.entries}
@@ -120,6 +150,7 @@ def load_sources(sources: list[tuple[str, bytes]]) -> KeywordList:
         raise KeywordListError(problems)
     hashed = bool(headers) and headers[0].hashed
     key_checks = {h.key_check for h in headers if h.key_check}
+    lengths = [h.key_lengths for h in headers]
     return KeywordList(
         entries=tuple(entries),
         hashed=hashed,
@@ -127,6 +158,7 @@ def load_sources(sources: list[tuple[str, bytes]]) -> KeywordList:
         surrogate=all(h.surrogate for h in headers),
         sha256=digest.hexdigest(),
         files=tuple((Path(name).name, data) for name, data in sources),
+        key_lengths=reduce(operator.or_, lengths) if hashed and lengths and None not in lengths else None,
     )
 
 
@@ -136,6 +168,7 @@ class _Header:
     hashed: bool
     key_check: str | None
     surrogate: bool
+    key_lengths: KeyLengths | None
 
 
 def _parse_file(path: Path, data: bytes, problems: list[str]) -> tuple[_Header | None, list[Entry]]:
@@ -152,6 +185,7 @@ def _parse_file(path: Path, data: bytes, problems: list[str]) -> tuple[_Header |
         return None, []
     key_check = next((m.group(1) for c in comments if (m := KEY_CHECK_RE.match(c.strip()))), None)
     surrogate = any(c.startswith("# SURROGATE") for c in comments)
+    key_lengths = _key_lengths(path, comments, problems)
     numbered = [(n, line) for n, line in enumerate(lines, 1) if line.strip() and not line.startswith("#")]
     if not numbered:
         problems.append(f"{path}: no column header; expected {chr(9).join(COLUMNS)}")
@@ -172,7 +206,20 @@ def _parse_file(path: Path, data: bytes, problems: list[str]) -> tuple[_Header |
         for (line_no, _), row in zip(numbered[1:], rows)
         if (entry := _parse_row(path, line_no, header, row, problems)) is not None
     ]
-    return _Header(path, hashed, key_check, surrogate), entries
+    if key_lengths and not hashed:
+        problems.append(f"{path}: a '# key-lengths:' line belongs to hashed lists only; remove it")
+    return _Header(path, hashed, key_check, surrogate, key_lengths), entries
+
+
+def _key_lengths(path: Path, comments: list[str], problems: list[str]) -> KeyLengths | None:
+    lines = [c.strip() for c in comments if KEY_LENGTHS_RE.match(c)]
+    if not lines:
+        return None
+    if len(lines) > 1 or not (m := _KEY_LENGTHS_FULL_RE.match(lines[0])):
+        problems.append(f"{path}: malformed '# key-lengths:' line; regenerate the list with 'icop keywords hash'")
+        return None
+    token, substring = (frozenset(int(n) for n in group.split(",") if n != "none") for group in m.groups())
+    return KeyLengths(token, substring)
 
 
 def _parse_row(path: Path, line: int, header: list[str], row: list[str], problems: list[str]) -> Entry | None:

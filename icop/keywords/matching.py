@@ -10,6 +10,7 @@ id without ever holding a term.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -64,6 +65,15 @@ class KeywordMatcher:
         self._longest_key = max(map(len, self._index), default=0)  # plain lists: the longest prefix too
         self._has_token = any(e.match == "token" for e in keywords.entries)
         self._digests: dict[str, bytes] = {}  # HMACs of candidates seen, for hashed lists
+        # Hashed lists with a key-lengths header: only candidates of a key's length are hashed.
+        lengths = keywords.key_lengths
+        self._token_lengths = None if lengths is None else lengths.token
+        self._substring_lengths = None if lengths is None else lengths.substring
+        self._keyed = None
+        if lengths is not None and DRIVERS.keyed is not None:
+            self._keyed = DRIVERS.keyed.KeyedIndex(
+                _hmac_key(key), self._index, _length_flags(lengths.token), _length_flags(lengths.substring)
+            )
         self._substring_cache: dict[str, tuple[tuple[int, int, Entry], ...]] = {}
 
     def _lookup(self, candidate: str) -> list[Entry]:
@@ -123,14 +133,19 @@ class KeywordMatcher:
         )
         for v, (view, text, tokens, plain) in enumerate(views):
             if self._has_token:
-                for first, last, candidate in self._token_runs(tokens, plain, glue=view == "skel") if runs is None else runs[v]:
-                    if entries := self._lookup(candidate):
-                        found += [(entry, view, first, last, None, None) for entry in entries if entry.match == "token"]
-            if plain and self._has_substring and (self._first_chars is None or not self._first_chars.isdisjoint(text)):
+                for first, last, entries in self._token_run_entries(tokens, plain, view == "skel", runs and runs[v]):
+                    found += [(entry, view, first, last, None, None) for entry in entries if entry.match == "token"]
+            if plain and self._may_hold_substring_keys(text):
                 for i, token in enumerate(tokens):
                     if hits := self._substring_hits(token):
                         found += [(entry, view, i, i + 1, start, end) for start, end, entry in hits]
         return found
+
+    def _may_hold_substring_keys(self, text: str) -> bool:
+        """Substring keys lie inside tokens of unspaced scripts only, never in ASCII text."""
+        if not self._has_substring or text.isascii():
+            return False
+        return self._first_chars is None or not self._first_chars.isdisjoint(text)
 
     def _cannot_match(self, normalized: Normalized) -> bool:
         """For plain lists, a quick C-level test that no candidate can start anywhere in the name:
@@ -143,10 +158,23 @@ class KeywordMatcher:
             for view in views
         )
 
+    def _token_run_entries(
+        self, tokens: list[str], plain: bool, glue: bool, runs: list | None
+    ) -> Iterator[tuple[int, int, list[Entry]]]:
+        """(first, last + 1, entries) of the token runs that are keys (``runs``: those the compiled
+        pass found, for plain lists)."""
+        if self._keyed is not None and runs is None:
+            yield from self._keyed.token_runs(tokens, plain, glue, MAX_TOKENS)
+            return
+        for first, last, candidate in self._token_runs(tokens, plain, glue) if runs is None else runs:
+            if entries := self._lookup(candidate):
+                yield first, last, entries
+
     def _token_runs(self, tokens: list[str], plain: bool, glue: bool) -> list[tuple[int, int, str]]:
         """(first, last + 1, text) of token runs joined by spaces (``plain``) and glued back
         together, 'vr.yq' -> 'vryq' (``glue``); plain lists stop a run once it is no key prefix."""
-        prefixes, runs = self._prefixes, []
+        prefixes, lengths, runs = self._prefixes, self._token_lengths, []
+        longest = max(lengths, default=0) if lengths is not None else None
         joiners = ((" ",) if plain else ()) + (("",) if glue else ())
         starts = range(len(tokens)) if prefixes is None else [i for i, t in enumerate(tokens) if t in prefixes]
         for i in starts:
@@ -156,9 +184,9 @@ class KeywordMatcher:
                 for k in range(i + 1, last + 1):
                     if k > i + 1:
                         candidate += joiner + tokens[k - 1]
-                    if prefixes is not None and candidate not in prefixes:
-                        break
-                    if k > i + 1 or joiner == " ":
+                    if (prefixes is not None and candidate not in prefixes) or (longest is not None and len(candidate) > longest):
+                        break  # runs only grow: no longer run can be a key either
+                    if (k > i + 1 or joiner == " ") and (lengths is None or len(candidate) in lengths):
                         runs.append((i, k, candidate))
         return runs
 
@@ -171,23 +199,42 @@ class KeywordMatcher:
                 self._substring_cache.clear()
             hits = self._substring_cache[token] = tuple(
                 (start, end, entry)
-                for start, end, piece in self._enumerate_substrings(token)
-                for entry in self._lookup(piece)
+                for start, end, entries in self._substring_entries(token)
+                for entry in entries
                 if entry.match == "substring"
             )
         return hits
 
-    def _enumerate_substrings(self, token: str) -> Iterator[tuple[int, int, str]]:
+    def _substring_entries(self, token: str) -> Iterable[tuple[int, int, list[Entry]]]:
+        if self._keyed is not None:
+            bounds = self._grapheme_bounds(token)
+            return self._keyed.pieces(token, bounds) if bounds else ()
+        return (
+            (start, end, entries) for start, end, piece in self._enumerate_substrings(token) if (entries := self._lookup(piece))
+        )
+
+    def _grapheme_bounds(self, token: str) -> list[int] | None:
+        """0 and the end of each grapheme of a token that may hold substring keys (None if it cannot)."""
         if token.isascii() or (self._first_chars is not None and self._first_chars.isdisjoint(token)):
-            return
+            return None
         if not UNSPACED_RE.search(token):
+            return None
+        return [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
+
+    def _enumerate_substrings(self, token: str) -> Iterator[tuple[int, int, str]]:
+        bounds = self._grapheme_bounds(token)
+        if bounds is None:
             return
-        prefixes = self._prefixes
-        bounds = [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
+        prefixes, lengths = self._prefixes, self._substring_lengths
+        longest = MAX_SUBSTRING_CHARS if lengths is None else max(lengths, default=0)
         for a, start in enumerate(bounds):
             for end in bounds[a + 1 :]:
+                if end - start > longest:
+                    break
+                if lengths is not None and end - start not in lengths:
+                    continue
                 piece = token[start:end]
-                if end - start > MAX_SUBSTRING_CHARS or (prefixes is not None and piece not in prefixes):
+                if prefixes is not None and piece not in prefixes:
                     break
                 yield start, end, piece
 
@@ -206,6 +253,16 @@ class KeywordMatcher:
         for hit in sorted(Hit(*h) for h in hits):
             best.setdefault((hit.entry_id, hit.start, hit.end), hit)  # "fold" sorts before "skel"
         return sorted(best.values(), key=lambda h: (h.start, h.end, h.entry_id))
+
+
+def _hmac_key(key: bytes) -> bytes:
+    """The key as HMAC uses it: hashed first when longer than SHA-256's 64-byte block (RFC 2104)."""
+    return hashlib.sha256(key).digest() if len(key) > 64 else key
+
+
+def _length_flags(lengths: frozenset[int]) -> bytes:
+    """A byte per length up to the longest: 1 where a key has that length."""
+    return bytes(n in lengths for n in range(max(lengths, default=0) + 1))
 
 
 def _code_point_flags(chars: Iterable[str]) -> np.ndarray:

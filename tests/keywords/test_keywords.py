@@ -1,3 +1,4 @@
+import contextlib
 import unicodedata
 
 import pytest
@@ -5,6 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icop import keywords
+from icop.compiled import DRIVERS
 from icop.keywords import KeywordListError, KeywordMatcher
 from icop.text.normalize import normalize
 from tests.conftest import ROOT, term
@@ -85,11 +87,24 @@ def test_hashed_lists_give_exactly_the_plain_hits(tmp_path, matcher, lexicon):
         (hashed_dir / path.name).write_text(keywords.hash_list(path, key), encoding="utf-8")
     hashed = keywords.load([hashed_dir])
     assert hashed.hashed and all(e.term is None for e in hashed.entries)
+    plain_keys = {(e.match, len(keywords.match_key(e.term))) for e in matcher.keywords.entries}
+    assert hashed.key_lengths == keywords.KeyLengths(
+        frozenset(n for m, n in plain_keys if m == "token"), frozenset(n for m, n in plain_keys if m == "substring")
+    )
     hashed_matcher = KeywordMatcher(hashed, key)
     names = [f"x {t.term} y" for t in lexicon[::7]] + [f"{t.term}" for t in lexicon[1::13]] + ["nothing here"]
+    names += [f"{a.term}{b.term}" for a, b in zip(lexicon[::11], lexicon[3::11])]  # glued: substring hits
     hits = [matcher.scan(n) for n in names]
     assert sum(map(len, hits)) > 50
     assert [hashed_matcher.scan(n) for n in names] == hits
+    with DRIVERS.pure_python():  # the Python reference of the compiled candidate hashing
+        assert [KeywordMatcher(hashed, key).scan(n) for n in names] == hits
+    # Lists hashed before the key-lengths header still load and match alike, on the slow path.
+    for path in hashed_dir.glob("*.tsv"):
+        path.write_text("".join(line for line in path.read_text().splitlines(True) if not line.startswith("# key-lengths")))
+    old = keywords.load([hashed_dir])
+    assert old.key_lengths is None
+    assert [KeywordMatcher(old, key).scan(n) for n in names] == hits
     with pytest.raises(KeywordListError, match="wrong key"):
         KeywordMatcher(hashed, b"another key of sixteen bytes at least")
     with pytest.raises(KeywordListError, match="give the key"):
@@ -129,6 +144,27 @@ def test_compiled_candidate_pass_finds_what_enumeration_finds(tmp_path_factory, 
     assert [list(f) for f in matcher.find_batch([name])] == [matcher.find(name)]
     if words[:2] == ["qaz", "vex"] and not name.ext:  # "qaz.vex" is a name with an extension
         assert matcher.find_batch([name])[0], "the spaced and glued runs of qaz vex are keys"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(WORDS), max_size=9), st.lists(st.sampled_from(" .-"), min_size=9, max_size=9))
+def test_hashed_lists_find_what_plain_lists_find(tmp_path_factory, words, separators):
+    from icop.text.normalize import normalize
+
+    key, base = b"k" * 32, tmp_path_factory.getbasetemp()
+    plain, hashed = base / "plain-runs.tsv", base / "hashed-runs" / "runs.tsv"
+    if not hashed.exists():
+        rows = ["t-1\tqaz vex\ten\ts\t1\ttoken\tt\t", "t-2\tqazvex\ten\ts\t1\ttoken\tt\t", "t-4\tzv\ten\ts\t1\ttoken\tt\t"]
+        rows += ["t-5\tไกลอ\tth\ts\t1\tsubstring\tt\t", "t-6\tลอ\tth\ts\t1\tsubstring\tt\t", "t-7\tvé\ten\ts\t1\ttoken\tt\t"]
+        plain.write_text(HEADER + "\n".join(rows) + "\n", encoding="utf-8")
+        hashed.parent.mkdir()
+        hashed.write_text(keywords.hash_list(plain, key), encoding="utf-8")
+    name = normalize("".join(w + sep for w, sep in zip(words, separators)))
+    expected = [(e.id, *rest) for e, *rest in KeywordMatcher(keywords.load([plain])).find(name)]
+    for pure in (False, True):
+        with DRIVERS.pure_python() if pure else contextlib.nullcontext():
+            matcher = KeywordMatcher(keywords.load([hashed]), key)
+        assert [(e.id, *rest) for e, *rest in matcher.find(name)] == expected
 
 
 def test_duplicate_ids_name_both_places(tmp_path):
@@ -179,6 +215,32 @@ def test_plain_and_hashed_lists_cannot_be_mixed(tmp_path):
         keywords.hash_list(write(tmp_path, "src.tsv", "x-2\tqozvix\ten\tsurrogate-a\t1\ttoken\ttest\t\n"), b"k" * 32)
     )
     assert any("plain and hashed lists mixed" in p for p in problems(plain, hashed))
+
+
+def test_keys_longer_than_a_hash_block_match(tmp_path, lexicon):
+    key = bytes(range(100))  # HMAC hashes a key longer than 64 bytes first
+    th = term(lexicon, "th")
+    rows = f"x-1\tqazvex\ten\tsurrogate-a\t1\ttoken\ttest\t\nx-2\t{th.term}\tth\tsurrogate-a\t1\tsubstring\ttest\t\n"
+    hashed = tmp_path / "hashed.tsv"
+    hashed.write_text(keywords.hash_list(write(tmp_path, "src.tsv", rows), key), encoding="utf-8")
+    matcher = KeywordMatcher(keywords.load([hashed]), key)
+    assert [h.entry_id for h in matcher.scan(f"a qazvex b วันเกิด{th.term}ตอน")] == ["x-1", "x-2"]
+
+
+def test_malformed_key_lengths_name_the_fix(tmp_path):
+    source = write(tmp_path, "src.tsv", "x-1\tqazvex\ten\tsurrogate-a\t1\ttoken\ttest\t\n")
+    text = keywords.hash_list(source, b"k" * 32)
+    assert "# key-lengths: token 6; substring none\n" in text
+    bad = tmp_path / "bad.tsv"
+    bad.write_text(text.replace("# key-lengths: token 6;", "# key-lengths: token six;"))
+    assert any("malformed '# key-lengths:' line; regenerate the list with 'icop keywords hash'" in p for p in problems(bad))
+    plain = write(
+        tmp_path,
+        "plain.tsv",
+        "x-1\tqazvex\ten\tsurrogate-a\t1\ttoken\ttest\t\n",
+        header=HEADER.replace("list v1\n", "list v1\n# key-lengths: token 6; substring none\n"),
+    )
+    assert any("belongs to hashed lists only" in p for p in problems(plain))
 
 
 def test_key_check_value_is_stable_and_key_dependent():

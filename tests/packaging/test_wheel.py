@@ -29,7 +29,7 @@ pytestmark = pytest.mark.slow
 
 #: What a build does not read: version control, environments, caches, outputs, compiled leftovers.
 NOT_BUILD_INPUTS = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "out", "*.egg-info", "__pycache__", ".*cache", ".hypothesis", "*.so", "_fastpath.c"
+    ".git", ".venv", "build", "dist", "out", "*.egg-info", "__pycache__", ".*cache", ".hypothesis", "*.so", "*.c"
 )
 
 
