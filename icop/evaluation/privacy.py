@@ -13,6 +13,13 @@ from icop.scoring.scorer import BatchScorer
 from icop.triage.chunks import Chunk, ChunkScoring, score_chunk
 from icop.triage.output import OUTPUT_COLUMNS
 
+#: What a keyed-hash keyword list discloses besides its entry ids (keywords/README.md).
+HASHED_LISTS = (
+    "A hashed keyword list records the set of distinct lengths, in characters, of its entries' match keys, "
+    "separately for token and substring entries; it does not record how many entries have each length, which "
+    "entry has which length, or any character of any term. A partner may delete that line: matching then gives "
+    "the same hits, more slowly."
+)
 #: Not a secret: it only shows what a redaction key does to the output.
 DEMO_KEY = b"icop evaluation report: demonstration key"
 OTHER_KEY = b"icop evaluation report: another key"
@@ -47,6 +54,7 @@ def section(model, texts: list[str], *, include_examples: bool) -> dict:
             for c in columns
         ],
         "audit_key_fingerprint_length": len(key_check_value(DEMO_KEY)),
+        "hashed_lists": HASHED_LISTS,
     }
 
 

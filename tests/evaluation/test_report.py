@@ -224,6 +224,7 @@ def test_robustness_explains_every_family_where_normalisation_raises_evasion(rep
 
 def test_transparency_and_privacy_tables(report_dir):
     r = json.loads((report_dir / "a" / "report.json").read_text())
+    assert "distinct lengths" in r["privacy"]["hashed_lists"] and "any character of any term" in r["privacy"]["hashed_lists"]
     outcomes = r["transparency"]["contribution_by_outcome"]
     assert sum(o["n"] for o in outcomes) == r["data_sheet"]["rows"]
     flagged_pos, false_pos, missed, benign = outcomes
