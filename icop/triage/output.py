@@ -60,14 +60,22 @@ def output_format(path: str, fmt: str | None) -> str:
 
 
 def ranks(parts: list[Path]) -> np.ndarray:
-    """Rank 1 = highest logit; ties keep input order. One int64 per name in memory."""
+    """Rank 1 = highest logit; ties keep input order. One int64 per name is kept; at the peak,
+    three (the logits, the sort order, the ranks)."""
     logits = (
         np.concatenate([np.asarray(read_part(p, ["logit"]).column("logit")) for p in parts]) if parts else np.array([], np.int64)
     )
-    order = np.argsort(-logits, kind="stable")
+    np.negative(logits, out=logits)  # in place: logits are sums of int32 weights, far from the int64 minimum
+    order = np.argsort(logits, kind="stable")
+    del logits
     ranked = np.empty_like(order)
-    ranked[order] = np.arange(1, order.size + 1)
+    for start in range(0, order.size, _RANK_BLOCK):  # without a whole temporary 1..n array
+        block = order[start : start + _RANK_BLOCK]
+        ranked[block] = np.arange(start + 1, start + 1 + block.size)
     return ranked
+
+
+_RANK_BLOCK = 1 << 20
 
 
 def top_rows(parts: list[Path], ranked: np.ndarray, k: int, columns: tuple[str, ...] = OUTPUT_COLUMNS) -> pa.Table:

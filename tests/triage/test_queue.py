@@ -77,6 +77,17 @@ def test_rank_windows_spilled_to_scratch_files_give_the_same_bytes(tmp_path, nam
     assert not list(tmp_path.glob("*.icop-work"))
 
 
+def test_ranks_over_several_parts_and_blocks_put_ties_in_input_order(tmp_path, monkeypatch):
+    logits = [5, -3, 5, 9, 0, -3, 5, 9, 1, 0, 2]
+    parts = []
+    for i, piece in enumerate((logits[:4], logits[4:7], logits[7:])):
+        parts.append(tmp_path / f"part{i}.arrow")
+        feather.write_feather(pa.table({"logit": pa.array(piece, pa.int64())}), parts[-1])
+    monkeypatch.setattr(output, "_RANK_BLOCK", 3)
+    expected = [1 + sorted(range(len(logits)), key=lambda i: (-logits[i], i)).index(i) for i in range(len(logits))]
+    assert output.ranks(parts).tolist() == expected == [3, 10, 4, 1, 8, 11, 5, 2, 7, 9, 6]
+
+
 def test_many_windows_are_capped_at_max_spills(tmp_path, names, monkeypatch):
     spilled = []
     real = pa.ipc.new_file
