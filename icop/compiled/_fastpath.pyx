@@ -211,12 +211,13 @@ cdef object _named_tuple(type cls, list values):
 
 
 cdef bint _may_have_spaced_letters(str text) noexcept:
-    """Three or more one-character tokens in a row, or a space between two characters beyond
-    ASCII (two tokens of an unspaced script, maybe); the reference regex then decides exactly."""
+    """Three or more one-character tokens in a row, or a space between two characters at or above
+    U+0E00, where the scripts written without spaces begin (two of their words, maybe); the
+    reference regex then decides exactly."""
     cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(text), length = 0, run = 0
     for i in range(n + 1):
         if i == n or PyUnicode_READ_CHAR(text, i) == 32:
-            if 0 < i < n - 1 and PyUnicode_READ_CHAR(text, i - 1) > 127 and PyUnicode_READ_CHAR(text, i + 1) > 127:
+            if 0 < i < n - 1 and PyUnicode_READ_CHAR(text, i - 1) >= 0x0E00 and PyUnicode_READ_CHAR(text, i + 1) >= 0x0E00:
                 return True
             if length == 1:
                 run += 1

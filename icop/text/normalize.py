@@ -683,18 +683,20 @@ def _deleet(text: str) -> tuple[str, int]:
     return _LEET_SINGLE_RE.sub(swap, text), count
 
 
-#: Detects what rejoin_spaced_letters joins (the rule itself): a run of three or more
-#: single-letter tokens, or two adjacent tokens written wholly in a script without spaces.
-_SPACED_LETTERS_RE = regex.compile(
-    rf"(?<![^ ])[^\W\d_](?: [^\W\d_]){{2,}}(?![^ ])|(?<![^ ])[{UNSPACED_SCRIPTS}\u30fc]+ [{UNSPACED_SCRIPTS}\u30fc]+(?![^ ])"
-)
 _UNSPACED_TOKEN_RE = regex.compile(rf"[{UNSPACED_SCRIPTS}\u30fc]+")  # U+30FC: the kana length mark is Common
 _GRAPHEME_RE = regex.compile(r"\X")
+#: Three or more single-grapheme tokens in a row: the only case that needs the token-by-token rule.
+_SPELLED_RE = regex.compile(r"(?<![^ ])(?! )\X(?: (?! )\X){2,}(?![^ ])")
+#: A space between two tokens written wholly in a script without spaces.
+_UNSPACED_GAP_RE = regex.compile(rf"(?<=(?<![^ ])[{UNSPACED_SCRIPTS}\u30fc]+) (?=[{UNSPACED_SCRIPTS}\u30fc]+(?![^ ]))")
 
 
 def _rejoin_spaced_letters(text: str) -> tuple[str, int]:
-    if " " not in text or not _SPACED_LETTERS_RE.search(text):
+    if " " not in text:
         return text, 0
+    if not _SPELLED_RE.search(text):
+        # No single letter runs, nothing spelled out: rejoin_spaced_letters only joins unspaced words.
+        return _UNSPACED_GAP_RE.sub("", text), 0
     tokens = text.split(" ")
     joined = rejoin_spaced_letters(tokens)
     return " ".join(t for t, _ in joined), sum(_spelled_out(tokens[lo:hi]) for _, (lo, hi) in joined if hi - lo > 2)

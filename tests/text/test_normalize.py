@@ -228,3 +228,19 @@ def test_khmer_syllable_cache_equals_khnormal_on_the_whole_text(text):
     from icop.text.normalize import _KHMER_SYLLABLE_RE, _khmer_syllable
 
     assert "".join(_khmer_syllable(s) for s in _KHMER_SYLLABLE_RE.split(text)) == khnormal(text)
+
+
+SKEL_TOKENS = st.sampled_from(
+    ["ก", "วั", "กิ", "วันเกิด", "電", "コーヒー", "ー", "ខ្មែរ", "a", "b", "abc", "é", "e\u0301", "đ", "12", "x1"]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(SKEL_TOKENS, min_size=1, max_size=8))
+def test_the_skel_joins_by_regex_equal_the_token_rule(tokens):
+    """The fast path of the skel joins (a regex over the text) gives what rejoin_spaced_letters
+    gives token by token, count of spelled-out letters included."""
+    text = " ".join(tokens)
+    joined = rejoin_spaced_letters(tokens)
+    spelled = sum(normalize_module._spelled_out(tokens[lo:hi]) for _, (lo, hi) in joined if hi - lo > 2)
+    assert normalize_module._rejoin_spaced_letters(text) == (" ".join(t for t, _ in joined), spelled)
