@@ -1,4 +1,9 @@
+import csv
+import os
 import random
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +14,7 @@ from icop.integrations import onnx as onnx_export
 from icop.io.streams import MAX_NAME_CHARS
 from icop.model import bundle
 from icop.synth import generate, load_config
-from tests.conftest import DEFAULT_MODEL
+from tests.conftest import DEFAULT_MODEL, ROOT
 
 MODEL = DEFAULT_MODEL
 
@@ -60,3 +65,24 @@ def test_baselines_that_cannot_be_exported_fail_clearly(tmp_path, small_corpus, 
     result = CliRunner().invoke(cli, ["export-onnx", "--model", str(path), "--out", str(tmp_path / "x.onnx")])
     assert result.exit_code == 1 and "tfidf baseline cannot be exported" in result.stderr
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_the_python_example_of_the_onnx_doc_gives_triages_scores(exported, tmp_path):
+    example = re.search(r"```python\n(.*?)```", (ROOT / "docs" / "ONNX.md").read_text(encoding="utf-8"), re.S).group(1)
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "default").symlink_to(MODEL)
+    (tmp_path / "model.onnx").symlink_to(exported)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    printed = subprocess.run([sys.executable, "-c", example], cwd=tmp_path, env=env, capture_output=True, text=True, check=True)
+    rows = [line.split("\t") for line in printed.stdout.splitlines()]
+    names = [name for name, *_ in rows]
+    (tmp_path / "names.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["triage", str(tmp_path / "names.txt"), "-o", str(tmp_path / "q.csv"), "--order", "input", "--quiet"]
+    )
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "q.csv", encoding="utf-8", newline="") as handle:
+        queue = list(csv.DictReader(handle))
+    assert names == [r["name"] for r in queue] == ["IMG_0001.JPG", "Family.Holiday.2019.mkv", "วันเกิด_2018.mp4"]
+    assert [(logit, decision) for _, _, logit, decision in rows] == [(r["logit"], r["decision"]) for r in queue]
+    assert all(abs(float(p) - float(r["probability"])) < 1e-6 for (_, p, _, _), r in zip(rows, queue))
