@@ -319,6 +319,23 @@ cdef void _grow(list hits, list tokens, Py_ssize_t i, Py_ssize_t last, str joine
             hits.append((i, k, candidate))
 
 
+cdef inline bint _first_sight(unsigned char* seen, Py_ssize_t* touched, Py_ssize_t* t, Py_ssize_t slot) noexcept nogil:
+    """Presence: whether ``slot`` is new to the current text; marks it in the bitmap ``seen`` and
+    remembers it in ``touched`` (so that :func:`_forget` clears only what the text set)."""
+    if seen[slot >> 3] & (1 << (slot & 7)):
+        return False
+    seen[slot >> 3] |= 1 << (slot & 7)
+    touched[t[0]] = slot
+    t[0] += 1
+    return True
+
+
+cdef inline void _forget(unsigned char* seen, const Py_ssize_t* touched, Py_ssize_t t) noexcept nogil:
+    cdef Py_ssize_t k
+    for k in range(t):
+        seen[touched[k] >> 3] = 0
+
+
 def piece_sums(list texts, dict pieces, object compute, const long long[::1] weights):
     """For each text, the summed ``weights`` of its distinct pieces (presence): a text's pieces
     are those of its tokens (split at U+0020, as ``str.split(" ")``), ``pieces[token]`` a tuple of
@@ -327,7 +344,7 @@ def piece_sums(list texts, dict pieces, object compute, const long long[::1] wei
     cdef Py_ssize_t i, j, k, start, length, t, capacity = 0, n = PyList_GET_SIZE(texts), size = weights.shape[0]
     cdef PyObject* hit
     cdef long long total, piece
-    cdef long long* touched = NULL
+    cdef Py_ssize_t* touched = NULL
     cdef unsigned char* seen = NULL
     missing = {}
     for i in range(n):
@@ -352,20 +369,16 @@ def piece_sums(list texts, dict pieces, object compute, const long long[::1] wei
                 start = j + 1
                 if t + PyTuple_GET_SIZE(ids) > capacity:
                     capacity = max(2 * capacity, t + PyTuple_GET_SIZE(ids), 256)
-                    touched = <long long*>PyMem_Realloc(touched, capacity * sizeof(long long))
+                    touched = <Py_ssize_t*>PyMem_Realloc(touched, capacity * sizeof(Py_ssize_t))
                     if touched == NULL:
                         raise MemoryError()
                 for k in range(PyTuple_GET_SIZE(ids)):
                     piece = <long long><object>PyTuple_GET_ITEM(ids, k)
                     if not 0 <= piece < size:
                         raise ValueError(f"piece id {piece} outside the {size} weights")
-                    if not seen[piece >> 3] & (1 << (piece & 7)):
-                        seen[piece >> 3] |= 1 << (piece & 7)
-                        touched[t] = piece
-                        t += 1
+                    if _first_sight(seen, touched, &t, piece):
                         total += weights[piece]
-            for k in range(t):
-                seen[touched[k] >> 3] = 0
+            _forget(seen, touched, t)
             sums[i] = total
     finally:
         PyMem_Free(touched)
@@ -396,7 +409,7 @@ def ngram_sums(list texts, const int[::1] weights, unsigned int seed, int bits, 
     cdef long long total
     cdef int shift = 32 - bits
     cdef unsigned int* chars = NULL
-    cdef unsigned int* touched = NULL
+    cdef Py_ssize_t* touched = NULL
     cdef unsigned char* seen = NULL
     if not 0 < bits <= MAX_HASH_BITS or weights.shape[0] < (1 << bits):
         raise ValueError(f"a {bits}-bit hash needs {1 << bits} weights (at most {MAX_HASH_BITS} bits), got {weights.shape[0]}")
@@ -415,7 +428,7 @@ def ngram_sums(list texts, const int[::1] weights, unsigned int seed, int bits, 
                 PyMem_Free(chars)
                 PyMem_Free(touched)
                 chars = <unsigned int*>PyMem_Malloc(capacity * sizeof(unsigned int))
-                touched = <unsigned int*>PyMem_Malloc(capacity * max_n * sizeof(unsigned int))
+                touched = <Py_ssize_t*>PyMem_Malloc(capacity * max_n * sizeof(Py_ssize_t))
                 if chars == NULL or touched == NULL:
                     raise MemoryError()
             # The padded code points, read once (each is part of up to max_n windows).
@@ -429,13 +442,9 @@ def ngram_sums(list texts, const int[::1] weights, unsigned int seed, int bits, 
                 for k in range(s, end):
                     h = h * prime + chars[k]
                     slot = (h * multiplier) >> shift
-                    if not seen[slot >> 3] & (1 << (slot & 7)):
-                        seen[slot >> 3] |= 1 << (slot & 7)
-                        touched[t] = slot
-                        t += 1
+                    if _first_sight(seen, touched, &t, slot):
                         total += weights[slot]
-            for k in range(t):
-                seen[touched[k] >> 3] = 0
+            _forget(seen, touched, t)
             sums[i] = total
     finally:
         PyMem_Free(chars)
