@@ -25,6 +25,7 @@ cdef extern from "Python.h":
     Py_UCS4 PyUnicode_READ_CHAR(object, Py_ssize_t)
     int PyUnicode_IS_ASCII(object)
     bint Py_UNICODE_ISSPACE(Py_UCS4)
+    bint Py_UNICODE_ISALPHA(Py_UCS4)
 
 cdef enum:
     SEP_LIMIT = 0x20000
@@ -32,13 +33,15 @@ cdef enum:
     MAX_HASH_BITS = 28  # the presence bitmap of a 28-bit table is 32 MB
 cdef unsigned char _separator[SEP_LIMIT]
 cdef unsigned char _myanmar[SEP_LIMIT]
+cdef unsigned char _unspaced[SEP_LIMIT]
 cdef int _N_COUNTS = 0, _REJOINED = -1, _ZAWGYI_CONVERTED = -1
 
 
-def init_tables(separators, myanmar, counts):
+def init_tables(separators, myanmar, unspaced, counts):
     """Tables generated from the Python definition (``icop.text.normalize.compiled_tables``):
-    the separator code points and the code points that may be Myanmar (both within planes 0-1;
-    see charsets._all_chars), and the fields of the obfuscation counts, in order."""
+    the separator code points, the code points that may be Myanmar, those a token of a script
+    written without spaces is made of (all within planes 0-1; see charsets._all_chars), and the
+    fields of the obfuscation counts, in order."""
     global _N_COUNTS, _REJOINED, _ZAWGYI_CONVERTED
     if len(counts) > MAX_COUNTS:
         raise ValueError(f"at most {MAX_COUNTS} obfuscation counts")
@@ -46,6 +49,8 @@ def init_tables(separators, myanmar, counts):
         _separator[ord(ch)] = 1
     for ch in myanmar:
         _myanmar[ord(ch)] = 1
+    for ch in unspaced:
+        _unspaced[ord(ch)] = 1
     _N_COUNTS, _REJOINED, _ZAWGYI_CONVERTED = len(counts), counts.index("rejoined"), counts.index("zawgyi_converted")
 
 
@@ -86,11 +91,13 @@ cdef class NameNormalizer:
 
     cdef tuple caches
     cdef frozenset known_extensions
-    cdef object token, zawgyi_decision, normalize, split_extension, rejoin, normalized, obfuscation, no_obfuscation
+    cdef object token, zawgyi_decision, normalize, split_extension, rejoin, spelled_out, normalized, obfuscation, no_obfuscation
 
-    def __init__(self, caches, token, zawgyi_decision, normalize, split_extension, known_extensions, rejoin, normalized, obfuscation, no_obfuscation):
+    def __init__(self, caches, token, zawgyi_decision, normalize, split_extension, known_extensions, rejoin, spelled_out,
+                 normalized, obfuscation, no_obfuscation):
         self.caches, self.token, self.zawgyi_decision, self.normalize = caches, token, zawgyi_decision, normalize
-        self.split_extension, self.known_extensions, self.rejoin = split_extension, known_extensions, rejoin
+        self.split_extension, self.known_extensions = split_extension, known_extensions
+        self.rejoin, self.spelled_out = rejoin, spelled_out
         self.normalized, self.obfuscation, self.no_obfuscation = normalized, obfuscation, no_obfuscation
 
     def __call__(self, list texts):
@@ -158,7 +165,7 @@ cdef class NameNormalizer:
         fold = norm if folds is None else " ".join(folds)
         skel = norm if skels is None else " ".join(skels)
         if _may_have_spaced_letters(skel):
-            skel, rejoined = self.rejoin(skel)
+            skel, rejoined = self._rejoined(skel)
             if rejoined:
                 any_counts = True
                 counts[_REJOINED] += rejoined
@@ -169,6 +176,49 @@ cdef class NameNormalizer:
         if any_counts:
             obfuscation = _named_tuple(self.obfuscation, [counts[k] for k in range(_N_COUNTS)])
         return _named_tuple(self.normalized, [text, ext, norm, fold, skel, probability, obfuscation])
+
+    def rejoined(self, str text):
+        """The reference's ``_rejoin_spaced_letters(text)`` (exposed for the tests that hold them equal)."""
+        return self._rejoined(text)
+
+    cdef tuple _rejoined(self, str text):
+        """The reference's skel joins, token by token (``rejoin_spaced_letters``): a run of two or
+        more tokens wholly in a script without spaces, else of three or more one-letter tokens, is
+        glued into one; with the count of spelled-out letters. Tokens beyond planes 0-1 go to the
+        reference, and so does the count for a run of three or more unspaced tokens."""
+        cdef list tokens = text.split(" ")
+        cdef Py_ssize_t i, end, n = PyList_GET_SIZE(tokens)
+        cdef int kind
+        cdef long spelled = 0
+        cdef unsigned char* kinds = <unsigned char*>PyMem_Malloc(n)
+        if kinds == NULL:
+            raise MemoryError()
+        try:
+            for i in range(n):
+                kind = _join_kind(<str>PyList_GET_ITEM(tokens, i))
+                if kind < 0:
+                    return self.rejoin(text)
+                kinds[i] = kind
+            out, i = [], 0
+            while i < n:
+                end = _run_end(kinds, n, i, UNSPACED_TOKEN, 2)
+                if end:
+                    if end - i > 2:
+                        spelled += self.spelled_out(tokens[i:end])
+                else:
+                    end = _run_end(kinds, n, i, LETTER_TOKEN, 3)
+                    spelled += end - i if end else 0  # every letter a grapheme: all spelled out
+                if end:
+                    out.append("".join(tokens[i:end]))
+                    i = end
+                else:
+                    out.append(<object>PyList_GET_ITEM(tokens, i))
+                    i += 1
+        finally:
+            PyMem_Free(kinds)
+        if PyList_GET_SIZE(out) == n:
+            return text, 0
+        return " ".join(out), spelled
 
     cdef tuple _split_extension(self, str text):
         """The reference's split_extension; names whose tail is not plain ASCII are passed to it."""
@@ -208,6 +258,35 @@ cdef object _named_tuple(type cls, list values):
         PyTuple_SET_ITEM(result, i, value)
     PyObject_GC_UnTrack(result)  # it holds only strings, numbers and such tuples: never a cycle
     return result
+
+
+cdef enum:
+    UNSPACED_TOKEN = 1  # wholly in scripts written without spaces
+    LETTER_TOKEN = 2  # one character, a letter
+
+
+cdef int _join_kind(str token) noexcept:
+    """UNSPACED_TOKEN | LETTER_TOKEN flags of a skel token; -1 beyond planes 0-1 (no table there)."""
+    cdef Py_ssize_t i, n = PyUnicode_GET_LENGTH(token)
+    cdef Py_UCS4 c
+    cdef int kind = UNSPACED_TOKEN if n else 0
+    for i in range(n):
+        c = PyUnicode_READ_CHAR(token, i)
+        if c >= SEP_LIMIT:
+            return -1
+        if not _unspaced[c]:
+            kind = 0
+    if n == 1 and Py_UNICODE_ISALPHA(PyUnicode_READ_CHAR(token, 0)):
+        kind |= LETTER_TOKEN
+    return kind
+
+
+cdef Py_ssize_t _run_end(const unsigned char* kinds, Py_ssize_t n, Py_ssize_t start, int kind, Py_ssize_t shortest) noexcept:
+    """The end of the run of ``kind`` tokens from ``start`` if it is at least ``shortest`` long, else 0."""
+    cdef Py_ssize_t end = start
+    while end < n and kinds[end] & kind:
+        end += 1
+    return end if end - start >= shortest else 0
 
 
 cdef bint _may_have_spaced_letters(str text) noexcept:
@@ -319,6 +398,28 @@ cdef void _grow(list hits, list tokens, Py_ssize_t i, Py_ssize_t last, str joine
             hits.append((i, k, candidate))
 
 
+def substring_pieces(str token, list bounds, set prefixes, dict keys, Py_ssize_t longest):
+    """(start, end, entries) of each piece of ``token`` between two of its grapheme ``bounds``
+    (at most ``longest`` characters) that is in ``keys``; from each start, pieces grow only while
+    they are in ``prefixes``: ``KeywordMatcher._enumerate_substrings`` of a plain list, in C."""
+    cdef Py_ssize_t a, b, start, end, n = PyList_GET_SIZE(bounds)
+    cdef PyObject* hit
+    found = []
+    for a in range(n):
+        start = <Py_ssize_t><object>PyList_GET_ITEM(bounds, a)
+        for b in range(a + 1, n):
+            end = <Py_ssize_t><object>PyList_GET_ITEM(bounds, b)
+            if end - start > longest:
+                break
+            piece = PyUnicode_Substring(token, start, end)
+            if piece not in prefixes:
+                break
+            hit = PyDict_GetItem(keys, piece)
+            if hit is not NULL:
+                found.append((start, end, <object>hit))
+    return found
+
+
 cdef inline bint _first_sight(unsigned char* seen, Py_ssize_t* touched, Py_ssize_t* t, Py_ssize_t slot) noexcept nogil:
     """Presence: whether ``slot`` is new to the current text; marks it in the bitmap ``seen`` and
     remembers it in ``touched`` (so that :func:`_forget` clears only what the text set)."""
@@ -341,32 +442,32 @@ def piece_sums(list texts, dict pieces, object compute, const long long[::1] wei
     are those of its tokens (split at U+0020, as ``str.split(" ")``), ``pieces[token]`` a tuple of
     ids. Tokens missing from ``pieces`` are computed in one call,
     ``compute(list_of_tokens) -> list_of_tuples``, and stored in ``pieces``."""
-    cdef Py_ssize_t i, j, k, start, length, t, capacity = 0, n = PyList_GET_SIZE(texts), size = weights.shape[0]
-    cdef PyObject* hit
+    cdef Py_ssize_t i, j, k, t, capacity = 0, n = PyList_GET_SIZE(texts), size = weights.shape[0], position = 0
     cdef long long total, piece
     cdef Py_ssize_t* touched = NULL
     cdef unsigned char* seen = NULL
+    cdef Py_ssize_t* token_counts = NULL
+    cdef list found = []  # each token once: its ids where known, else the token (encoded below, with the others)
     missing = {}
-    for i in range(n):
-        _missing_tokens(_text_at(texts, i), pieces, missing)
-    if missing:
-        new = list(missing)
-        pieces.update(zip(new, compute(new)))
     out = np.zeros(n, dtype=np.int64)
     cdef long long[:] sums = out
     try:
+        token_counts = <Py_ssize_t*>PyMem_Malloc((n + 1) * sizeof(Py_ssize_t))
         seen = <unsigned char*>PyMem_Calloc(size // 8 + 1, 1)  # one bit per piece id, cleared after each text
-        if seen == NULL:
+        if token_counts == NULL or seen == NULL:
             raise MemoryError()
         for i in range(n):
-            text = <str>PyList_GET_ITEM(texts, i)
-            length = PyUnicode_GET_LENGTH(text)
-            total, t, start = 0, 0, 0
-            for j in range(length + 1):
-                if j < length and PyUnicode_READ_CHAR(text, j) != 32:
-                    continue
-                ids = <tuple>PyDict_GetItem(pieces, PyUnicode_Substring(text, start, j))
-                start = j + 1
+            token_counts[i] = _token_pieces(_text_at(texts, i), pieces, missing, found)
+        if missing:
+            new = list(missing)
+            pieces.update(zip(new, compute(new)))
+        for i in range(n):
+            total, t = 0, 0
+            for j in range(token_counts[i]):
+                ids = <object>PyList_GET_ITEM(found, position)
+                position += 1
+                if type(ids) is str:
+                    ids = pieces[ids]
                 if t + PyTuple_GET_SIZE(ids) > capacity:
                     capacity = max(2 * capacity, t + PyTuple_GET_SIZE(ids), 256)
                     touched = <Py_ssize_t*>PyMem_Realloc(touched, capacity * sizeof(Py_ssize_t))
@@ -383,19 +484,28 @@ def piece_sums(list texts, dict pieces, object compute, const long long[::1] wei
     finally:
         PyMem_Free(touched)
         PyMem_Free(seen)
+        PyMem_Free(token_counts)
     return out
 
 
-cdef void _missing_tokens(str text, dict pieces, dict missing) except *:
-    """Puts the tokens of ``text`` that ``pieces`` lacks in ``missing``."""
-    cdef Py_ssize_t j, start = 0, length = PyUnicode_GET_LENGTH(text)
+cdef Py_ssize_t _token_pieces(str text, dict pieces, dict missing, list found) except -1:
+    """Appends to ``found`` the ids of each token of ``text`` (the token where ``pieces`` lacks
+    it, which also goes into ``missing``); returns the number of tokens."""
+    cdef Py_ssize_t j, start = 0, count = 0, length = PyUnicode_GET_LENGTH(text)
+    cdef PyObject* hit
     for j in range(length + 1):
         if j < length and PyUnicode_READ_CHAR(text, j) != 32:
             continue
         token = PyUnicode_Substring(text, start, j)
-        if PyDict_GetItem(pieces, token) is NULL:
+        hit = PyDict_GetItem(pieces, token)
+        if hit is NULL:
             missing[token] = None
+            found.append(token)
+        else:
+            found.append(<object>hit)
+        count += 1
         start = j + 1
+    return count
 
 
 def ngram_sums(list texts, const int[::1] weights, unsigned int seed, int bits, int pad, int max_n,

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 import numpy as np
 import regex
@@ -206,12 +207,21 @@ class KeywordMatcher:
         return hits
 
     def _substring_entries(self, token: str) -> Iterable[tuple[int, int, list[Entry]]]:
+        """(start, end, entries) of the grapheme-bounded pieces of ``token`` that are keys: in
+        C where a driver is built (keyed lists, or plain lists with the compiled module)."""
+        fastpath = DRIVERS.module if self._prefixes is not None else None
+        if self._keyed is None and fastpath is None:
+            return (
+                (start, end, entries)
+                for start, end, piece in self._enumerate_substrings(token)
+                if (entries := self._lookup(piece))
+            )
+        bounds = self._grapheme_bounds(token)
+        if not bounds:
+            return ()
         if self._keyed is not None:
-            bounds = self._grapheme_bounds(token)
-            return self._keyed.pieces(token, bounds) if bounds else ()
-        return (
-            (start, end, entries) for start, end, piece in self._enumerate_substrings(token) if (entries := self._lookup(piece))
-        )
+            return self._keyed.pieces(token, bounds)
+        return fastpath.substring_pieces(token, bounds, self._prefixes, self._index, MAX_SUBSTRING_CHARS)
 
     def _grapheme_bounds(self, token: str) -> list[int] | None:
         """0 and the end of each grapheme of a token that may hold substring keys (None if it cannot)."""
@@ -219,7 +229,7 @@ class KeywordMatcher:
             return None
         if not UNSPACED_RE.search(token):
             return None
-        return [0, *(m.end() for m in _GRAPHEME_RE.finditer(token))]
+        return list(accumulate(map(len, _GRAPHEME_RE.findall(token)), initial=0))
 
     def _enumerate_substrings(self, token: str) -> Iterator[tuple[int, int, str]]:
         bounds = self._grapheme_bounds(token)

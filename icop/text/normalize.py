@@ -256,6 +256,7 @@ def compiled_tables() -> dict:
     return {
         "separators": charsets.SEPARATOR_CHARS,
         "myanmar": "".join(myanmar.findall(charsets.code_point_text(range(0x1000, 0x20000)))),  # a one-character pattern
+        "unspaced": "".join(_UNSPACED_CHAR_RE.findall(charsets.code_point_text(range(0x20000)))),
         "counts": Obfuscation._fields,
     }
 
@@ -274,6 +275,7 @@ def _compiled_driver():
         split_extension,
         KNOWN_EXTENSIONS,
         _rejoin_spaced_letters,
+        _spelled_out,
         Normalized,
         Obfuscation,
         NO_OBFUSCATION,
@@ -683,7 +685,8 @@ def _deleet(text: str) -> tuple[str, int]:
     return _LEET_SINGLE_RE.sub(swap, text), count
 
 
-_UNSPACED_TOKEN_RE = regex.compile(rf"[{UNSPACED_SCRIPTS}\u30fc]+")  # U+30FC: the kana length mark is Common
+_UNSPACED_CHAR_RE = regex.compile(rf"[{UNSPACED_SCRIPTS}\u30fc]")  # U+30FC: the kana length mark is Common
+_UNSPACED_TOKEN_RE = regex.compile(_UNSPACED_CHAR_RE.pattern + "+")
 _GRAPHEME_RE = regex.compile(r"\X")
 #: Three or more single-grapheme tokens in a row: the only case that needs the token-by-token rule.
 _SPELLED_RE = regex.compile(r"(?<![^ ])(?! )\X(?: (?! )\X){2,}(?![^ ])")

@@ -160,7 +160,13 @@ def test_hashed_lists_find_what_plain_lists_find(tmp_path_factory, words, separa
         hashed.parent.mkdir()
         hashed.write_text(keywords.hash_list(plain, key), encoding="utf-8")
     name = normalize("".join(w + sep for w, sep in zip(words, separators)))
-    expected = [(e.id, *rest) for e, *rest in KeywordMatcher(keywords.load([plain])).find(name)]
+
+    def found(path, key=None):
+        return [(e.id, *rest) for e, *rest in KeywordMatcher(keywords.load([path]), key).find(name)]
+
+    with DRIVERS.pure_python():  # the reference: plain list, Python paths
+        expected = found(plain)
+    assert found(plain) == expected  # plain list, pieces enumerated in C
     for pure in (False, True):
         with DRIVERS.pure_python() if pure else contextlib.nullcontext():
             matcher = KeywordMatcher(keywords.load([hashed]), key)

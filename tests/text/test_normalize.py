@@ -244,3 +244,13 @@ def test_the_skel_joins_by_regex_equal_the_token_rule(tokens):
     joined = rejoin_spaced_letters(tokens)
     spelled = sum(normalize_module._spelled_out(tokens[lo:hi]) for _, (lo, hi) in joined if hi - lo > 2)
     assert normalize_module._rejoin_spaced_letters(text) == (" ".join(t for t, _ in joined), spelled)
+
+
+@pytest.mark.skipif(normalize_module._batch_driver is None, reason="the compiled driver is not built")
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(st.one_of(SKEL_TOKENS, st.sampled_from(["\U00020000", "ㄱ", "ß", "ǅ", "١", "\u0e33", ""])), min_size=1, max_size=9)
+)
+def test_the_compiled_skel_joins_equal_the_reference(tokens):
+    text = " ".join(tokens)
+    assert normalize_module._batch_driver.rejoined(text) == normalize_module._rejoin_spaced_letters(text)
