@@ -2,11 +2,15 @@
 """Compiled drivers for the per-name loops of normalisation and scoring (optional: icop runs
 the same code paths in Python when this extension is not built; tests hold both identical).
 
-No normalisation or matching rule lives here: the functions walk names and tokens in C and call
-back into the Python reference (``icop.normalize``, the scorer's per-token functions) for every
-token they have not seen, for the Zawgyi decision, and for every name outside the fast path
-(ZWSP, bytes). Two small rules are restated for speed, each held equal to its reference by
-tests: the extension split of names with an ASCII tail, and the n-gram hash.
+No normalisation or matching rule is defined here: the functions walk names and tokens in C and
+call back into the Python reference (``icop.text.normalize``, the scorer's per-token functions)
+for the Zawgyi decision, for every name outside the fast path (ZWSP, bytes), and for every new
+token the token tables do not decide. The token tables are generated from the definition at
+run time (``normalize.token_tables``): each character's views, and the classes that send a
+token to the reference where a rule looking at neighbours may act. A few small rules are
+restated for speed, each held equal to its reference by property tests: the extension split of
+names with an ASCII tail, the skel joins of unspaced and one-letter tokens, keyword token runs
+and substring pieces, and the n-gram hash.
 """
 
 from cpython.dict cimport PyDict_GetItem
@@ -15,6 +19,7 @@ from cpython.mem cimport PyMem_Calloc, PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.ref cimport PyObject, PyTypeObject, Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_SET_ITEM
 from cpython.unicode cimport PyUnicode_Substring
+from libc.string cimport memcmp
 
 import numpy as np
 
@@ -26,6 +31,9 @@ cdef extern from "Python.h":
     int PyUnicode_IS_ASCII(object)
     bint Py_UNICODE_ISSPACE(Py_UCS4)
     bint Py_UNICODE_ISALPHA(Py_UCS4)
+    object PyUnicode_FromKindAndData(int, const void*, Py_ssize_t)
+    int PyUnicode_4BYTE_KIND
+    Py_ssize_t PyDict_Size(object)
 
 cdef enum:
     SEP_LIMIT = 0x20000
@@ -35,6 +43,26 @@ cdef unsigned char _separator[SEP_LIMIT]
 cdef unsigned char _myanmar[SEP_LIMIT]
 cdef unsigned char _unspaced[SEP_LIMIT]
 cdef int _N_COUNTS = 0, _REJOINED = -1, _ZAWGYI_CONVERTED = -1
+
+cdef enum:
+    TABLE_LIMIT = 0x1F00  # the token tables cover code points below this
+    MAX_TABLE_VIEW = 256  # longer tokens go to the reference
+    MAX_REPAIR_PAIRS = 64
+    IN_TABLE = 1
+    CYRILLIC_GREEK = 2
+    LATIN_LETTER = 4
+    LEET = 8
+    LEET_NEIGHBOUR = 16
+    SQUEEZABLE = 32
+    REPAIR_SECOND = 64
+cdef unsigned char _char_flags[TABLE_LIMIT]
+cdef Py_UCS4 _view_chars[8 * TABLE_LIMIT]  # every character's norm, then its fold
+cdef unsigned int _norm_at[TABLE_LIMIT]
+cdef unsigned int _fold_at[TABLE_LIMIT]
+cdef unsigned char _norm_len[TABLE_LIMIT]
+cdef unsigned char _fold_len[TABLE_LIMIT]
+cdef Py_UCS4 _repair_pairs[MAX_REPAIR_PAIRS][2]
+cdef int _n_repair_pairs = 0
 
 
 def init_tables(separators, myanmar, unspaced, counts):
@@ -52,6 +80,75 @@ def init_tables(separators, myanmar, unspaced, counts):
     for ch in unspaced:
         _unspaced[ord(ch)] = 1
     _N_COUNTS, _REJOINED, _ZAWGYI_CONVERTED = len(counts), counts.index("rejoined"), counts.index("zawgyi_converted")
+
+
+def init_token_tables(chars, norms, folds, repair_pairs, cyrillic_greek, latin_letters, leet, leet_neighbours, squeezable):
+    """The token tables of the Python definition (``icop.text.normalize.token_tables``)."""
+    global _n_repair_pairs
+    cdef Py_ssize_t used = 0
+    for ch, norm, fold in zip(chars, norms, folds):
+        c = ord(ch)
+        if c >= TABLE_LIMIT or len(norm) > 255 or len(fold) > 255 or used + len(norm) + len(fold) > 8 * TABLE_LIMIT:
+            raise ValueError(f"U+{c:04X}: outside what the compiled token tables hold")
+        _norm_at[c], _norm_len[c] = used, len(norm)
+        _fold_at[c], _fold_len[c] = used + len(norm), len(fold)
+        for k, x in enumerate(norm + fold):
+            _view_chars[used + k] = ord(x)
+        used += len(norm) + len(fold)
+        _char_flags[c] = IN_TABLE
+    for flag, members in ((CYRILLIC_GREEK, cyrillic_greek), (LATIN_LETTER, latin_letters), (LEET, leet),
+                          (LEET_NEIGHBOUR, leet_neighbours), (SQUEEZABLE, squeezable)):
+        for ch in members:
+            _char_flags[_table_point(ch)] |= flag
+    if len(repair_pairs) > MAX_REPAIR_PAIRS:
+        raise ValueError(f"at most {MAX_REPAIR_PAIRS} repair pairs")
+    for k, (first, second) in enumerate(repair_pairs):
+        _repair_pairs[k][0], _repair_pairs[k][1] = ord(first), _table_point(second)
+        _char_flags[_repair_pairs[k][1]] |= REPAIR_SECOND
+    _n_repair_pairs = len(repair_pairs)
+
+
+cdef Py_UCS4 _table_point(str ch) except 0:
+    if ord(ch) >= TABLE_LIMIT or ord(ch) == 0:
+        raise ValueError(f"U+{ord(ch):04X}: outside the compiled token tables")
+    return ord(ch)
+
+
+cdef bint _table_view(str token, Py_UCS4* norm, Py_ssize_t* nn, Py_UCS4* fold, Py_ssize_t* nf) noexcept:
+    """The norm and fold views of a token made of table characters, character by character;
+    False where the tables do not decide it: a character outside them, a view too long, or a
+    neighbour rule of the definition that may act (tone placement, confusables, leetspeak,
+    squeezed letters), all read from the tables' classes."""
+    cdef Py_ssize_t i, k, n = PyUnicode_GET_LENGTH(token)
+    cdef Py_UCS4 c
+    cdef int flags, seen = 0
+    nn[0] = nf[0] = 0
+    for i in range(n):
+        c = PyUnicode_READ_CHAR(token, i)
+        if c >= TABLE_LIMIT or not _char_flags[c] & IN_TABLE or nn[0] + _norm_len[c] > MAX_TABLE_VIEW:
+            return False
+        for k in range(_norm_len[c]):
+            norm[nn[0] + k] = _view_chars[_norm_at[c] + k]
+        nn[0] += _norm_len[c]
+    for i in range(nn[0]):
+        c = norm[i]
+        if i and _char_flags[c] & REPAIR_SECOND:
+            for k in range(_n_repair_pairs):
+                if _repair_pairs[k][0] == norm[i - 1] and _repair_pairs[k][1] == c:
+                    return False
+        if nf[0] + _fold_len[c] > MAX_TABLE_VIEW:
+            return False
+        for k in range(_fold_len[c]):
+            fold[nf[0] + k] = _view_chars[_fold_at[c] + k]
+        nf[0] += _fold_len[c]
+    for i in range(nf[0]):
+        flags = _char_flags[fold[i]]
+        seen |= flags
+        if flags & LEET and 0 < i < nf[0] - 1 and _char_flags[fold[i - 1]] & _char_flags[fold[i + 1]] & LEET_NEIGHBOUR:
+            return False
+        if flags & SQUEEZABLE and i >= 2 and fold[i - 1] == fold[i] and fold[i - 2] == fold[i]:
+            return False
+    return not (seen & CYRILLIC_GREEK and seen & LATIN_LETTER)
 
 
 cdef inline str _text_at(list texts, Py_ssize_t i):
@@ -90,12 +187,14 @@ cdef class NameNormalizer:
     """
 
     cdef tuple caches
+    cdef Py_ssize_t cache_size
     cdef frozenset known_extensions
     cdef object token, zawgyi_decision, normalize, split_extension, rejoin, spelled_out, normalized, obfuscation, no_obfuscation
 
-    def __init__(self, caches, token, zawgyi_decision, normalize, split_extension, known_extensions, rejoin, spelled_out,
-                 normalized, obfuscation, no_obfuscation):
-        self.caches, self.token, self.zawgyi_decision, self.normalize = caches, token, zawgyi_decision, normalize
+    def __init__(self, caches, cache_size, token, zawgyi_decision, normalize, split_extension, known_extensions, rejoin,
+                 spelled_out, normalized, obfuscation, no_obfuscation):
+        self.caches, self.cache_size, self.token = caches, cache_size, token
+        self.zawgyi_decision, self.normalize = zawgyi_decision, normalize
         self.split_extension, self.known_extensions = split_extension, known_extensions
         self.rejoin, self.spelled_out = rejoin, spelled_out
         self.normalized, self.obfuscation, self.no_obfuscation = normalized, obfuscation, no_obfuscation
@@ -145,7 +244,7 @@ cdef class NameNormalizer:
                     skels.append(token)
                 continue
             hit = PyDict_GetItem(cache, token)
-            result = <tuple>hit if hit is not NULL else self.token(token, convert)
+            result = <tuple>hit if hit is not NULL else self._new_token(token, convert, cache)
             norm = <object>PyTuple_GET_ITEM(result, 0)
             if norm:
                 fold = <object>PyTuple_GET_ITEM(result, 1)
@@ -176,6 +275,28 @@ cdef class NameNormalizer:
         if any_counts:
             obfuscation = _named_tuple(self.obfuscation, [counts[k] for k in range(_N_COUNTS)])
         return _named_tuple(self.normalized, [text, ext, norm, fold, skel, probability, obfuscation])
+
+    cdef tuple _new_token(self, str token, bint convert, dict cache):
+        """The reference's ``_token``: from the tables where they decide, else from the definition."""
+        result = self.table_token(token)
+        if result is None:
+            return self.token(token, convert)
+        if PyDict_Size(cache) >= self.cache_size:
+            cache.clear()
+        cache[token] = result
+        return result
+
+    def table_token(self, str token):
+        """``_normalize_token(token, False)`` from the token tables, or None where they do not decide."""
+        cdef Py_UCS4 norm[MAX_TABLE_VIEW]
+        cdef Py_UCS4 fold[MAX_TABLE_VIEW]
+        cdef Py_ssize_t nn, nf
+        if not _table_view(token, norm, &nn, fold, &nf):
+            return None
+        norm_text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, norm, nn)
+        same = nn == nf and memcmp(norm, fold, nn * sizeof(Py_UCS4)) == 0
+        fold_text = norm_text if same else PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, fold, nf)
+        return norm_text, fold_text, fold_text, self.no_obfuscation
 
     def rejoined(self, str text):
         """The reference's ``_rejoin_spaced_letters(text)`` (exposed for the tests that hold them equal)."""

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import gc
 import re
+import string
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from math import exp
 from typing import NamedTuple
 
@@ -132,9 +133,11 @@ KNOWN_EXTENSIONS = frozenset(
 _VI_TONES = "\u0300\u0301\u0303\u0309\u0323"  # grave, acute, tilde, hook above, dot below
 _LATIN_MARK_RE = regex.compile(r"(?<=\p{Latin}\p{Mn}*)[\u0300-\u036f]")
 _FOLD_TABLE = str.maketrans({"đ": "d", "ð": "d", "ł": "l", "ø": "o", "ё": "е"})
-_SQUEEZE_RE = re.compile(r"([^\W\d_])\1{2,}")  # a letter three or more times (stdlib re: faster)
+_SQUEEZABLE_RE = re.compile(r"[^\W\d_]")  # a letter (stdlib re: faster)
+_SQUEEZE_RE = re.compile(rf"({_SQUEEZABLE_RE.pattern})\1{{2,}}")  # ... three or more times
 _LEET_CLASS = re.escape("".join(charsets.LEET))
-_LEET_INTERIOR_RE = re.compile(rf"(?<=[a-z])[{_LEET_CLASS}](?=[a-z])")
+_LEET_NEIGHBOURS = string.ascii_lowercase
+_LEET_INTERIOR_RE = re.compile(rf"(?<=[{_LEET_NEIGHBOURS}])[{_LEET_CLASS}](?=[{_LEET_NEIGHBOURS}])")
 _LEET_SINGLE_RE = re.compile(rf"(?<![0-9{_LEET_CLASS}])[{_LEET_CLASS}](?![0-9{_LEET_CLASS}])")
 #: A token can only mix confusable scripts if it has a Cyrillic or Greek letter and a Latin one.
 _CYRILLIC_GREEK_RE = regex.compile(r"[\p{Cyrillic}\p{Greek}]")
@@ -261,14 +264,78 @@ def compiled_tables() -> dict:
     }
 
 
+#: The blocks whose characters the compiled driver normalises from tables: ASCII, Latin (with
+#: the IPA letters some capitals fold to), Greek and Cyrillic. Tokens with any other character go through the Python definition.
+TABLE_BLOCKS = (range(0x20, 0x7F), range(0xA0, 0x2B0), range(0x370, 0x530), range(0x1E00, 0x1F00))
+
+
+class TokenTables(NamedTuple):
+    """What a token of table characters normalises to, character by character, and the classes
+    that tell the compiled driver when a rule of the definition that looks at neighbours (the
+    Vietnamese tone placement, confusables, leetspeak, squeezed letters) might act: such a token
+    goes to Python. Generated from the definition at run time, so it cannot be out of date."""
+
+    chars: str  # the characters whose token result is their own and concatenates
+    norms: tuple[str, ...]  # per character of ``chars``: its norm view ...
+    folds: tuple[str, ...]  # ... and its fold view (skel is the fold where no rule acts)
+    repair_pairs: tuple[str, ...]  # two norm characters the tone placement may rewrite
+    cyrillic_greek: str  # with a Latin letter in the same token, confusables may be mapped
+    latin_letters: str
+    leet: str  # leet characters, acted on between two of ...
+    leet_neighbours: str
+    squeezable: str  # letters squeezed when three or more in a row
+
+
+@cache
+def token_tables() -> TokenTables:
+    """The tables of :class:`TokenTables` for the characters of :data:`TABLE_BLOCKS` that pass
+    the checks below (tests/text/test_normalize.py holds the driver to the definition)."""
+    candidates = charsets.code_point_text(chain.from_iterable(TABLE_BLOCKS))
+    results = {c: _normalize_token(c, False) for c in candidates}
+    chars = {c for c, (norm, fold, skel, counts) in results.items() if _stands_alone(c, norm, fold, skel, counts)}
+    while closed := {c for c in chars if all(x in chars and results[x][0] == x for x in results[c][0] + results[c][1])}:
+        if closed == chars:
+            break
+        chars = closed  # outputs must be table characters that normalise to themselves
+    table = "".join(sorted(chars))
+    outputs = "".join(sorted({x for c in table for x in results[c][1]}))
+    return TokenTables(
+        table,
+        tuple(results[c][0] for c in table),
+        tuple(results[c][1] for c in table),
+        tuple(_VI_TONE_MAP),
+        "".join(_CYRILLIC_GREEK_RE.findall(outputs)),
+        "".join(_LATIN_LETTER_RE.findall(outputs)),
+        "".join(charsets.LEET),
+        _LEET_NEIGHBOURS,
+        "".join(_SQUEEZABLE_RE.findall(outputs)),
+    )
+
+
+def _stands_alone(char: str, norm: str, fold: str, skel: str, counts: Obfuscation) -> bool:
+    """A character whose token result can be concatenated: no count, no separator, skel = fold,
+    and views that start with a starter (nothing composes or reorders across two characters)."""
+    if (
+        counts is not NO_OBFUSCATION
+        or not norm
+        or skel != fold
+        or not char.isprintable()
+        or _SPLIT_RE.search(char + _prepare(char)[0])
+    ):
+        return False
+    return all(unicodedata.combining(view[0]) == 0 for view in (norm, fold, unicodedata.normalize("NFKC", char)))
+
+
 def _compiled_driver():
     """The compiled batch driver, or None where the drivers are not built."""
     fastpath = DRIVERS.module
     if fastpath is None:
         return None
     fastpath.init_tables(**compiled_tables())
+    fastpath.init_token_tables(**token_tables()._asdict())
     return fastpath.NameNormalizer(
         _TOKEN_CACHES,
+        TOKEN_CACHE_SIZE,
         _token,
         _zawgyi_decision,
         normalize,

@@ -254,3 +254,53 @@ def test_the_skel_joins_by_regex_equal_the_token_rule(tokens):
 def test_the_compiled_skel_joins_equal_the_reference(tokens):
     text = " ".join(tokens)
     assert normalize_module._batch_driver.rejoined(text) == normalize_module._rejoin_spaced_letters(text)
+
+
+TABLES = normalize_module.token_tables()
+TABLE_TEXT = st.text(
+    st.one_of(
+        st.sampled_from(TABLES.chars),
+        st.sampled_from("aeouyqg0134@$ààáãảạèéẽẻẹỳýỹỷỵоаеxxxЁё ǅ"),
+        st.characters(max_codepoint=0x1F10),
+    ),
+    max_size=14,
+)
+
+
+@pytest.mark.skipif(normalize_module._batch_driver is None, reason="the compiled driver is not built")
+@settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(TABLE_TEXT)
+def test_the_compiled_token_tables_give_the_definition(token):
+    result = normalize_module._batch_driver.table_token(token)
+    if result is not None:
+        assert result == normalize_module._normalize_token(token, False)
+
+
+@pytest.mark.skipif(normalize_module._batch_driver is None, reason="the compiled driver is not built")
+def test_the_token_tables_decide_plain_words_and_leave_neighbour_rules_to_the_definition():
+    table_token = normalize_module._batch_driver.table_token
+    for word, views in [
+        ("Straße", ("strasse", "strasse")),
+        ("Ёлка", ("ёлка", "елка")),
+        ("Việt", ("việt", "viet")),
+        ("ΣΟΦΙΑ", ("σοφια", "σοφια")),
+        ("x264", ("x264", "x264")),
+    ]:
+        assert table_token(word) == (*views, views[1], normalize_module.NO_OBFUSCATION)
+    # tone placement (hoà), leetspeak (h4ck), squeezed letters (www), mixed scripts, other scripts
+    for word in ["hoà", "h4ck", "www", "p\u0430ypal", "ไทย", "a\u0301"]:
+        assert table_token(word) is None
+
+
+def test_the_token_tables_hold_only_characters_that_concatenate():
+    """No view of a table character begins with a character that canonical composition could
+    join to the character before it, so a token's views are its characters' views, concatenated."""
+    seconds = set()
+    for point in range(0x110000):
+        parts = unicodedata.decomposition(chr(point)).split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(chr(int(parts[1], 16)))
+    for char, norm, fold in zip(TABLES.chars, TABLES.norms, TABLES.folds):
+        assert norm[0] not in seconds and fold[0] not in seconds, char
+        assert all(x in TABLES.chars for x in norm + fold), char
+    assert len(TABLES.chars) > 1200  # ASCII, Latin, Greek and Cyrillic
