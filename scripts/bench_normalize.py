@@ -48,7 +48,7 @@ def main() -> None:
     print(f"names: {len(names)} (synthetic default corpus, 11 languages)")
     print(f"cold pass: {len(names) / cold:,.0f} names/s")
     print(f"warm pass: {len(names) / warm:,.0f} names/s")
-    driver = "compiled driver" if module._batch_driver else "Python, no compiled driver"
+    driver = "compiled driver" if module.batch_driver() else "Python, no compiled driver"
     print(f"batches of 10k ({driver}): cold {len(names) / cold_batches:,.0f}, warm {len(names) / warm_batches:,.0f} names/s")
     print(f"no cache:  {len(uncached_names) / uncached:,.0f} names/s")
     print(f"cold / no-cache ratio: {(len(names) / cold) / (len(uncached_names) / uncached):.1f}x")

@@ -47,22 +47,22 @@ cdef int _N_COUNTS = 0, _REJOINED = -1, _ZAWGYI_CONVERTED = -1
 cdef enum:
     TABLE_LIMIT = 0x1F00  # the token tables cover code points below this
     MAX_TABLE_VIEW = 256  # longer tokens go to the reference
-    MAX_REPAIR_PAIRS = 64
     IN_TABLE = 1
     CYRILLIC_GREEK = 2
     LATIN_LETTER = 4
     LEET = 8
     LEET_NEIGHBOUR = 16
     SQUEEZABLE = 32
-    REPAIR_SECOND = 64
+    REPAIR_LEADING = 64
 cdef unsigned char _char_flags[TABLE_LIMIT]
+cdef unsigned char _ccc[TABLE_LIMIT]
 cdef Py_UCS4 _view_chars[8 * TABLE_LIMIT]  # every character's norm, then its fold
 cdef unsigned int _norm_at[TABLE_LIMIT]
 cdef unsigned int _fold_at[TABLE_LIMIT]
 cdef unsigned char _norm_len[TABLE_LIMIT]
 cdef unsigned char _fold_len[TABLE_LIMIT]
-cdef Py_UCS4 _repair_pairs[MAX_REPAIR_PAIRS][2]
-cdef int _n_repair_pairs = 0
+cdef unsigned char _repair_index[TABLE_LIMIT]  # 1-255 for characters in a repair pair, else 0
+cdef unsigned char _repair_pairs[256 * 32]  # a bit per (first, second) pair of repair indexes
 
 
 def init_tables(separators, myanmar, unspaced, counts):
@@ -82,11 +82,11 @@ def init_tables(separators, myanmar, unspaced, counts):
     _N_COUNTS, _REJOINED, _ZAWGYI_CONVERTED = len(counts), counts.index("rejoined"), counts.index("zawgyi_converted")
 
 
-def init_token_tables(chars, norms, folds, repair_pairs, cyrillic_greek, latin_letters, leet, leet_neighbours, squeezable):
+def init_token_tables(chars, norms, folds, combining, repair_pairs, repair_leading, cyrillic_greek, latin_letters, leet,
+                      leet_neighbours, squeezable):
     """The token tables of the Python definition (``icop.text.normalize.token_tables``)."""
-    global _n_repair_pairs
     cdef Py_ssize_t used = 0
-    for ch, norm, fold in zip(chars, norms, folds):
+    for ch, norm, fold, ccc in zip(chars, norms, folds, combining):
         c = ord(ch)
         if c >= TABLE_LIMIT or len(norm) > 255 or len(fold) > 255 or used + len(norm) + len(fold) > 8 * TABLE_LIMIT:
             raise ValueError(f"U+{c:04X}: outside what the compiled token tables hold")
@@ -95,23 +95,36 @@ def init_token_tables(chars, norms, folds, repair_pairs, cyrillic_greek, latin_l
         for k, x in enumerate(norm + fold):
             _view_chars[used + k] = ord(x)
         used += len(norm) + len(fold)
-        _char_flags[c] = IN_TABLE
+        _char_flags[c], _ccc[c] = IN_TABLE, ccc
     for flag, members in ((CYRILLIC_GREEK, cyrillic_greek), (LATIN_LETTER, latin_letters), (LEET, leet),
-                          (LEET_NEIGHBOUR, leet_neighbours), (SQUEEZABLE, squeezable)):
+                          (LEET_NEIGHBOUR, leet_neighbours), (SQUEEZABLE, squeezable),
+                          (REPAIR_LEADING, repair_leading)):
         for ch in members:
             _char_flags[_table_point(ch)] |= flag
-    if len(repair_pairs) > MAX_REPAIR_PAIRS:
-        raise ValueError(f"at most {MAX_REPAIR_PAIRS} repair pairs")
-    for k, (first, second) in enumerate(repair_pairs):
-        _repair_pairs[k][0], _repair_pairs[k][1] = ord(first), _table_point(second)
-        _char_flags[_repair_pairs[k][1]] |= REPAIR_SECOND
-    _n_repair_pairs = len(repair_pairs)
+    indexes = {ch: k + 1 for k, ch in enumerate(sorted(set("".join(repair_pairs))))}
+    if len(indexes) > 255:
+        raise ValueError("at most 255 characters in repair pairs")
+    for ch, k in indexes.items():
+        _repair_index[_table_point(ch)] = k
+    for first, second in repair_pairs:
+        k = indexes[first] * 256 + indexes[second]
+        _repair_pairs[k >> 3] |= 1 << (k & 7)
 
 
 cdef Py_UCS4 _table_point(str ch) except 0:
     if ord(ch) >= TABLE_LIMIT or ord(ch) == 0:
         raise ValueError(f"U+{ord(ch):04X}: outside the compiled token tables")
     return ord(ch)
+
+
+cdef inline bint _repair_pair(Py_UCS4 first, Py_UCS4 second) noexcept:
+    cdef unsigned int k = _repair_index[first] * 256 + _repair_index[second]
+    return _repair_index[first] and _repair_index[second] and _repair_pairs[k >> 3] & (1 << (k & 7))
+
+
+cdef inline bint _out_of_order(const Py_UCS4* text, Py_ssize_t i) noexcept:
+    """A mark after one of a higher combining class: canonical ordering would swap them."""
+    return i > 0 and _ccc[text[i]] != 0 and _ccc[text[i - 1]] > _ccc[text[i]]
 
 
 cdef bint _table_view(str token, Py_UCS4* norm, Py_ssize_t* nn, Py_UCS4* fold, Py_ssize_t* nf) noexcept:
@@ -132,11 +145,10 @@ cdef bint _table_view(str token, Py_UCS4* norm, Py_ssize_t* nn, Py_UCS4* fold, P
         nn[0] += _norm_len[c]
     for i in range(nn[0]):
         c = norm[i]
-        if i and _char_flags[c] & REPAIR_SECOND:
-            for k in range(_n_repair_pairs):
-                if _repair_pairs[k][0] == norm[i - 1] and _repair_pairs[k][1] == c:
-                    return False
-        if nf[0] + _fold_len[c] > MAX_TABLE_VIEW:
+        flags = _char_flags[c]
+        if (i == 0 and flags & REPAIR_LEADING) or (i and _repair_pair(norm[i - 1], c)):
+            return False
+        if _out_of_order(norm, i) or nf[0] + _fold_len[c] > MAX_TABLE_VIEW:
             return False
         for k in range(_fold_len[c]):
             fold[nf[0] + k] = _view_chars[_fold_at[c] + k]
@@ -144,6 +156,8 @@ cdef bint _table_view(str token, Py_UCS4* norm, Py_ssize_t* nn, Py_UCS4* fold, P
     for i in range(nf[0]):
         flags = _char_flags[fold[i]]
         seen |= flags
+        if _out_of_order(fold, i):
+            return False
         if flags & LEET and 0 < i < nf[0] - 1 and _char_flags[fold[i - 1]] & _char_flags[fold[i + 1]] & LEET_NEIGHBOUR:
             return False
         if flags & SQUEEZABLE and i >= 2 and fold[i - 1] == fold[i] and fold[i - 2] == fold[i]:
@@ -278,7 +292,7 @@ cdef class NameNormalizer:
 
     cdef tuple _new_token(self, str token, bint convert, dict cache):
         """The reference's ``_token``: from the tables where they decide, else from the definition."""
-        result = self.table_token(token)
+        result = None if convert else self.table_token(token)  # Zawgyi conversion is not in the tables
         if result is None:
             return self.token(token, convert)
         if PyDict_Size(cache) >= self.cache_size:

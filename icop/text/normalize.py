@@ -215,9 +215,10 @@ def normalize(raw: str | bytes) -> Normalized:
 def normalize_batch(raws: Sequence[str | bytes]) -> list[Normalized]:
     """``[normalize(r) for r in raws]``, through the compiled driver when it is built."""
     with gc_paused():
-        if _batch_driver is None or not DRIVERS.compiled:
+        driver = batch_driver() if DRIVERS.compiled else None
+        if driver is None:
             return [normalize(r) for r in raws]
-        return _batch_driver(raws if type(raws) is list else list(raws))
+        return driver(raws if type(raws) is list else list(raws))
 
 
 def as_normalized(names: Sequence[str | bytes | Normalized]) -> list[Normalized]:
@@ -265,20 +266,31 @@ def compiled_tables() -> dict:
 
 
 #: The blocks whose characters the compiled driver normalises from tables: ASCII, Latin (with
-#: the IPA letters some capitals fold to), Greek and Cyrillic. Tokens with any other character go through the Python definition.
-TABLE_BLOCKS = (range(0x20, 0x7F), range(0xA0, 0x2B0), range(0x370, 0x530), range(0x1E00, 0x1F00))
+#: the IPA letters some capitals fold to), Greek, Cyrillic, Thai and Myanmar. Tokens with any
+#: other character go through the Python definition.
+TABLE_BLOCKS = (
+    range(0x20, 0x7F),
+    range(0xA0, 0x2B0),
+    range(0x370, 0x530),
+    range(0xE00, 0xE80),
+    range(0x1000, 0x10A0),
+    range(0x1E00, 0x1F00),
+)
 
 
 class TokenTables(NamedTuple):
     """What a token of table characters normalises to, character by character, and the classes
-    that tell the compiled driver when a rule of the definition that looks at neighbours (the
-    Vietnamese tone placement, confusables, leetspeak, squeezed letters) might act: such a token
-    goes to Python. Generated from the definition at run time, so it cannot be out of date."""
+    that tell the compiled driver when a rule of the definition that looks at neighbours might
+    act (canonical reordering, the Thai and Vietnamese repairs, confusables, leetspeak, squeezed
+    letters): such a token goes to Python. Generated from the definition at run time, so it
+    cannot be out of date."""
 
     chars: str  # the characters whose token result is their own and concatenates
     norms: tuple[str, ...]  # per character of ``chars``: its norm view ...
-    folds: tuple[str, ...]  # ... and its fold view (skel is the fold where no rule acts)
-    repair_pairs: tuple[str, ...]  # two norm characters the tone placement may rewrite
+    folds: tuple[str, ...]  # ... its fold view (skel is the fold where no rule acts) ...
+    combining: tuple[int, ...]  # ... and its canonical combining class (marks out of order reorder)
+    repair_pairs: tuple[str, ...]  # two norm characters a script repair may act on
+    repair_leading: str  # a norm character it may act on at the start of a token
     cyrillic_greek: str  # with a Latin letter in the same token, confusables may be mapped
     latin_letters: str
     leet: str  # leet characters, acted on between two of ...
@@ -291,19 +303,28 @@ def token_tables() -> TokenTables:
     """The tables of :class:`TokenTables` for the characters of :data:`TABLE_BLOCKS` that pass
     the checks below (tests/text/test_normalize.py holds the driver to the definition)."""
     candidates = charsets.code_point_text(chain.from_iterable(TABLE_BLOCKS))
-    results = {c: _normalize_token(c, False) for c in candidates}
-    chars = {c for c, (norm, fold, skel, counts) in results.items() if _stands_alone(c, norm, fold, skel, counts)}
-    while closed := {c for c in chars if all(x in chars and results[x][0] == x for x in results[c][0] + results[c][1])}:
+    thai = [c for c in candidates if _FAMILY["thai"].match(c)]
+    # The Thai repairs' gate looks at no more than two characters (tokens hold no spaces); a
+    # character it acts on wherever it stands is left out of the tables.
+    anywhere = {a for a in thai if _THAI_NEEDS_REPAIR_RE.search(f"x{a}")}
+    seconds = _composition_seconds(candidates)
+    results = {c: _table_views(c) for c in candidates if c not in anywhere}
+    chars = {c for c, result in results.items() if result and _stands_alone(c, *result, seconds)}
+    while True:  # outputs must be table characters that normalise to themselves
+        closed = {c for c in chars if all(x in chars and results[x][0] == x for x in results[c][0] + results[c][1])}
         if closed == chars:
             break
-        chars = closed  # outputs must be table characters that normalise to themselves
+        chars = closed
     table = "".join(sorted(chars))
     outputs = "".join(sorted({x for c in table for x in results[c][1]}))
+    thai = [c for c in thai if c in chars]
     return TokenTables(
         table,
         tuple(results[c][0] for c in table),
         tuple(results[c][1] for c in table),
-        tuple(_VI_TONE_MAP),
+        tuple(map(unicodedata.combining, table)),
+        (*_VI_TONE_MAP, *(a + b for a in thai for b in thai if _THAI_NEEDS_REPAIR_RE.search(f"x{a}{b}"))),
+        "".join(a for a in thai if _THAI_NEEDS_REPAIR_RE.search(a)),
         "".join(_CYRILLIC_GREEK_RE.findall(outputs)),
         "".join(_LATIN_LETTER_RE.findall(outputs)),
         "".join(charsets.LEET),
@@ -312,22 +333,44 @@ def token_tables() -> TokenTables:
     )
 
 
-def _stands_alone(char: str, norm: str, fold: str, skel: str, counts: Obfuscation) -> bool:
-    """A character whose token result can be concatenated: no count, no separator, skel = fold,
-    and views that start with a starter (nothing composes or reorders across two characters)."""
+def _table_views(char: str) -> TokenResult | None:
+    """A character's token result alone or, where a rule acting at the start of a token (a
+    leading Thai mark) decides that, after a letter ("x"); such tokens go to Python."""
+    if _THAI_NEEDS_REPAIR_RE.search(char) is None:
+        return _normalize_token(char, False)
+    views = _normalize_token("x" + char, False)
+    if not all(view.startswith("x") for view in views[:3]):
+        return None
+    return views[0][1:], views[1][1:], views[2][1:], views[3]
+
+
+def _composition_seconds(chars: str) -> frozenset[str]:
+    """Characters that canonical composition joins to the one before them, from the
+    decompositions of ``chars`` (a test checks the whole of Unicode for the table characters)."""
+    pairs = (unicodedata.decomposition(c).split() for c in chars)
+    return frozenset(chr(int(pair[1], 16)) for pair in pairs if len(pair) == 2 and not pair[0].startswith("<"))
+
+
+def _stands_alone(char: str, norm: str, fold: str, skel: str, counts: Obfuscation, seconds: frozenset[str]) -> bool:
+    """A character whose token result can be concatenated: no count, no separator or native
+    digit (a digit decides its neighbours), skel = fold, and views that start with nothing
+    composition joins to the character before."""
     if (
         counts is not NO_OBFUSCATION
         or not norm
         or skel != fold
         or not char.isprintable()
         or _SPLIT_RE.search(char + _prepare(char)[0])
+        or _NATIVE_DIGIT_RE.search(char)
     ):
         return False
-    return all(unicodedata.combining(view[0]) == 0 for view in (norm, fold, unicodedata.normalize("NFKC", char)))
+    return all(view[0] not in seconds for view in (norm, fold, unicodedata.normalize("NFKC", char)))
 
 
-def _compiled_driver():
-    """The compiled batch driver, or None where the drivers are not built."""
+@cache
+def batch_driver():
+    """The compiled batch driver, or None where the drivers are not built; made on first use
+    (its tables take tens of milliseconds, which a command that never batches should not pay)."""
     fastpath = DRIVERS.module
     if fastpath is None:
         return None
@@ -821,6 +864,3 @@ def _is_unspaced(token: str) -> bool:
 
 def _is_grapheme(token: str) -> bool:
     return _GRAPHEME_RE.fullmatch(token) is not None
-
-
-_batch_driver = _compiled_driver()

@@ -176,7 +176,7 @@ def test_batch_driver_equals_the_reference_on_golden_and_synthetic_names():
 
 @pytest.mark.skipif(not shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0]), reason="no C compiler")
 def test_compiled_driver_is_built_where_a_compiler_exists():
-    assert normalize_module._batch_driver is not None, "icop/_fastpath.pyx was not compiled; reinstall with `pip install -e .`"
+    assert normalize_module.batch_driver() is not None, "icop/_fastpath.pyx was not compiled; reinstall with `pip install -e .`"
 
 
 THAI = st.text(st.characters(min_codepoint=0x0E01, max_codepoint=0x0E5B), max_size=12)
@@ -246,14 +246,14 @@ def test_the_skel_joins_by_regex_equal_the_token_rule(tokens):
     assert normalize_module._rejoin_spaced_letters(text) == (" ".join(t for t, _ in joined), spelled)
 
 
-@pytest.mark.skipif(normalize_module._batch_driver is None, reason="the compiled driver is not built")
+@pytest.mark.skipif(normalize_module.batch_driver() is None, reason="the compiled driver is not built")
 @settings(max_examples=3000, deadline=None)
 @given(
     st.lists(st.one_of(SKEL_TOKENS, st.sampled_from(["\U00020000", "ㄱ", "ß", "ǅ", "١", "\u0e33", ""])), min_size=1, max_size=9)
 )
 def test_the_compiled_skel_joins_equal_the_reference(tokens):
     text = " ".join(tokens)
-    assert normalize_module._batch_driver.rejoined(text) == normalize_module._rejoin_spaced_letters(text)
+    assert normalize_module.batch_driver().rejoined(text) == normalize_module._rejoin_spaced_letters(text)
 
 
 TABLES = normalize_module.token_tables()
@@ -261,34 +261,39 @@ TABLE_TEXT = st.text(
     st.one_of(
         st.sampled_from(TABLES.chars),
         st.sampled_from("aeouyqg0134@$ààáãảạèéẽẻẹỳýỹỷỵоаеxxxЁё ǅ"),
+        st.sampled_from("กขคเแะาำิีึืุู่้๊๋็์ํๅ๑ကခငဥဦေ့်္ါာိီုူ၀၁"),
         st.characters(max_codepoint=0x1F10),
     ),
     max_size=14,
 )
 
 
-@pytest.mark.skipif(normalize_module._batch_driver is None, reason="the compiled driver is not built")
+@pytest.mark.skipif(normalize_module.batch_driver() is None, reason="the compiled driver is not built")
 @settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
 @given(TABLE_TEXT)
 def test_the_compiled_token_tables_give_the_definition(token):
-    result = normalize_module._batch_driver.table_token(token)
+    result = normalize_module.batch_driver().table_token(token)
     if result is not None:
         assert result == normalize_module._normalize_token(token, False)
 
 
-@pytest.mark.skipif(normalize_module._batch_driver is None, reason="the compiled driver is not built")
+@pytest.mark.skipif(normalize_module.batch_driver() is None, reason="the compiled driver is not built")
 def test_the_token_tables_decide_plain_words_and_leave_neighbour_rules_to_the_definition():
-    table_token = normalize_module._batch_driver.table_token
+    table_token = normalize_module.batch_driver().table_token
     for word, views in [
         ("Straße", ("strasse", "strasse")),
         ("Ёлка", ("ёлка", "елка")),
         ("Việt", ("việt", "viet")),
         ("ΣΟΦΙΑ", ("σοφια", "σοφια")),
         ("x264", ("x264", "x264")),
+        ("วันเกิด", ("วันเกิด", "วันเกิด")),
+        ("ที่นี่", ("ที่นี่", "ที่นี่")),
+        ("မြန်မာ", ("မြန်မာ", "မြန်မာ")),
     ]:
         assert table_token(word) == (*views, views[1], normalize_module.NO_OBFUSCATION)
-    # tone placement (hoà), leetspeak (h4ck), squeezed letters (www), mixed scripts, other scripts
-    for word in ["hoà", "h4ck", "www", "p\u0430ypal", "ไทย", "a\u0301"]:
+    # tone placement (hoà), a Thai repair (tone mark before a vowel, a leading mark), marks out of
+    # canonical order, leetspeak (h4ck), squeezed letters (www), mixed scripts, other scripts
+    for word in ["hoà", "ก\u0e48\u0e34", "\u0e48ก", "\u1004\u103a\u1037", "h4ck", "www", "p\u0430ypal", "ខ្មែរ", "a\u0301"]:
         assert table_token(word) is None
 
 
@@ -303,4 +308,4 @@ def test_the_token_tables_hold_only_characters_that_concatenate():
     for char, norm, fold in zip(TABLES.chars, TABLES.norms, TABLES.folds):
         assert norm[0] not in seconds and fold[0] not in seconds, char
         assert all(x in TABLES.chars for x in norm + fold), char
-    assert len(TABLES.chars) > 1200  # ASCII, Latin, Greek and Cyrillic
+    assert len(TABLES.chars) > 1400  # ASCII, Latin, Greek, Cyrillic, Thai and Myanmar
