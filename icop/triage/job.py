@@ -18,6 +18,7 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def run(
     how = ChunkScoring(threshold, options.id_column, options.group_by, options.redact_key, keep_raw=options.explain > 0)
     schema = _part_schema(how)
     work = WorkDir(None if where.stream else output, _identity(inputs, input_digests, bundle, options, key), schema)
-    with work.locked() as note, gc_paused():
+    with work.locked() as note, gc_paused(), arrow_on_system_malloc():
         summary.notes += [note] * bool(note)
         remove_orphans(where.files())
         start = work.resume_point() if resume else work.start_fresh()
@@ -191,6 +192,19 @@ def run(
             write_audit(where.audit, record)
         work.finish()
     return summary
+
+
+@contextmanager
+def arrow_on_system_malloc() -> Iterator[None]:
+    """Arrow allocates from the C library's malloc during the run (then as before): its default,
+    mimalloc, keeps tens of MB of the chunks' and windows' freed tables resident (docs/PERFORMANCE.md,
+    "Memory")."""
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
 
 
 def release_scoring_memory(model: LinearModel) -> None:
