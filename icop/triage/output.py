@@ -40,7 +40,7 @@ SCORE_COLUMNS = ("probability", "logit", "decision", "keyword_ids")
 ORDERS = ("rank", "input")
 #: Rows held in memory at once while the queue is put in rank order (more only beyond
 #: RANK_WINDOW * MAX_SPILLS names, so that the scratch files open at once stay few).
-RANK_WINDOW = 100_000
+RANK_WINDOW = 50_000
 MAX_SPILLS = 256
 
 
