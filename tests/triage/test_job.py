@@ -263,3 +263,17 @@ def test_a_run_empties_the_token_caches_once_scored_and_they_change_no_byte(tmp_
     assert cached() == {"tokens": 0, "prepared": 0, "subwords": 0, "substrings": 0}
     job.run([str(names_file)], str(tmp_path / "cold.csv"), bundle=default_bundle)
     assert (tmp_path / "warm.csv").read_bytes() == (tmp_path / "cold.csv").read_bytes()
+
+
+def test_arrow_allocates_from_the_system_malloc_during_a_run_only(tmp_path, names_file, default_bundle, monkeypatch):
+    import pyarrow as pa
+
+    from icop.triage import job, output
+
+    seen = []
+    real = output.ranks
+    monkeypatch.setattr(output, "ranks", lambda parts: seen.append(pa.default_memory_pool().backend_name) or real(parts))
+    before = pa.default_memory_pool().backend_name
+    job.run([str(names_file)], str(tmp_path / "q.csv"), bundle=default_bundle)
+    assert seen == ["system"]
+    assert pa.default_memory_pool().backend_name == before
