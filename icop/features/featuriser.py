@@ -54,6 +54,12 @@ class Featuriser:
         self._keyword_index = {k: i for i, k in enumerate(space.keyword_ids)}
         self._category_index = {c: i for i, c in enumerate(space.categories)}
 
+    def release_caches(self) -> None:
+        """Empties the per-token caches of its subword encoder and keyword matcher."""
+        for part in (self.subwords, self.matcher):
+            if part is not None:
+                part.release_caches()
+
     def transform(self, names: Sequence[Normalized]) -> sp.csr_matrix:
         """Integer feature counts (CSR, int32) for normalised names."""
         parts = [

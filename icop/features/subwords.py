@@ -82,6 +82,10 @@ class Subwords:
             ids = self._cache[token] = self.processor.encode(token)
         return ids
 
+    def release_caches(self) -> None:
+        """Empties the encoded-token cache (computed again on demand: no result changes)."""
+        self._cache.clear()
+
     def encode_tokens(self, tokens: list[str]) -> list[list[int]]:
         """Piece ids of each token, in one call (for a batch of tokens not seen before)."""
         return self.processor.encode(tokens)

@@ -77,6 +77,11 @@ class KeywordMatcher:
             )
         self._substring_cache: dict[str, tuple[tuple[int, int, Entry], ...]] = {}
 
+    def release_caches(self) -> None:
+        """Empties the per-token caches (computed again on demand: no result changes)."""
+        self._digests.clear()
+        self._substring_cache.clear()
+
     def _lookup(self, candidate: str) -> list[Entry]:
         if self._key is None:
             return self._index.get(candidate, ())

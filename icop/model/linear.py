@@ -56,6 +56,11 @@ class LinearModel(Model):
             self._featuriser, self._featuriser_key = Featuriser(self.space, processor, matcher), key
         return self._featuriser
 
+    def release_caches(self) -> None:
+        """Empties the per-token caches of its featuriser, if built (no result changes)."""
+        if self._featuriser is not None:
+            self._featuriser.release_caches()
+
     def integer_logits(self, matrix: sp.csr_matrix) -> np.ndarray:
         """Exact int64 logits of a feature matrix."""
         return matrix.astype(np.int64) @ self.weights.astype(np.int64) + np.int64(self.intercept)

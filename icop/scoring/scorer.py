@@ -76,6 +76,8 @@ class BatchScorer:
         featuriser = model.featuriser(key)
         self.subwords, self.matcher = featuriser.subwords, featuriser.matcher
         self._token_pieces: dict[str, tuple[int, ...]] = {}
+        # One int object per piece id, shared by every cached token (a fresh int each is 28 bytes).
+        self._piece_ids = tuple(range(self.subwords.size)) if self.subwords is not None else ()
 
     def score(self, names: Sequence[str | bytes | Normalized]) -> ScoredBatch:
         with gc_paused():
@@ -126,7 +128,8 @@ class BatchScorer:
 
     def _pieces_of_tokens(self, tokens: list[str]) -> list[tuple[int, ...]]:
         """The piece ids of each token, encoding them all in one call."""
-        return [tuple(ids) for ids in self.subwords.encode_tokens(tokens)]
+        shared = self._piece_ids
+        return [tuple([shared[i] for i in ids]) for ids in self.subwords.encode_tokens(tokens)]
 
     def _keyword_sums(self, names: Sequence[Normalized], total: np.ndarray) -> list[tuple[str, ...]]:
         found_ids: list[tuple[str, ...]] = [()] * len(names)

@@ -544,6 +544,15 @@ _TOKEN_CACHES: tuple[dict[str, TokenResult], dict[str, TokenResult]] = ({}, {})
 TOKEN_CACHE_SIZE = 1 << 18
 
 
+def release_token_caches() -> None:
+    """Empties every per-token cache of the normaliser (for when a batch job's normalising is
+    over). They only hold results computed again on demand, so no result changes."""
+    for tokens in _TOKEN_CACHES:
+        tokens.clear()
+    for cached in (_zawgyi_log_odds, _zawgyi_convert, _prepare, _khmer_syllable):
+        cached.cache_clear()
+
+
 def _token(token: str, zawgyi: bool) -> TokenResult:
     cache = _TOKEN_CACHES[zawgyi]
     result = cache.get(token)

@@ -18,9 +18,11 @@ import gc
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from icop import __version__
@@ -30,7 +32,7 @@ from icop.model.bundle import Bundle
 from icop.model.calibration import DEFAULT_POINT
 from icop.model.linear import LinearModel
 from icop.scoring import BATCH
-from icop.text.normalize import gc_paused
+from icop.text.normalize import gc_paused, release_token_caches
 from icop.triage import output as queue
 from icop.triage.audit import AUDIT_SUFFIX, STREAM, Digested, build_record, key_fingerprint, sha256_of_file, write_audit
 from icop.triage.chunks import RAW_SCHEMA, RESULT_SCHEMA, Chunk, ChunkScoring, chunks, score_chunks
@@ -134,12 +136,13 @@ def run(
     how = ChunkScoring(threshold, options.id_column, options.group_by, options.redact_key, keep_raw=options.explain > 0)
     schema = _part_schema(how)
     work = WorkDir(None if where.stream else output, _identity(inputs, input_digests, bundle, options, key), schema)
-    with work.locked() as note, gc_paused():
+    with work.locked() as note, gc_paused(), arrow_on_system_malloc():
         summary.notes += [note] * bool(note)
         remove_orphans(where.files())
         start = work.resume_point() if resume else work.start_fresh()
         every = chunks(inputs, batches, options.chunk_size)
         _score_and_commit(work, start, every, summary.read, model=model, key=key, how=how, options=options, progress=progress)
+        release_scoring_memory(model)
         parts = work.parts()
         summary.names, summary.flagged, summary.keyword_names = _counts(parts)
         ranked = queue.ranks(parts)
@@ -189,6 +192,28 @@ def run(
             write_audit(where.audit, record)
         work.finish()
     return summary
+
+
+@contextmanager
+def arrow_on_system_malloc() -> Iterator[None]:
+    """Arrow allocates from the C library's malloc during the run (then as before): its default,
+    mimalloc, keeps tens of MB of the chunks' and windows' freed tables resident (docs/PERFORMANCE.md,
+    "Memory")."""
+    previous = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())
+    try:
+        yield
+    finally:
+        pa.set_memory_pool(previous)
+
+
+def release_scoring_memory(model: LinearModel) -> None:
+    """Scoring is over: its per-token caches (the normaliser's, the model's subword encoder and
+    keyword matcher) are emptied and Arrow's unused memory handed back before ranking and writing
+    need memory of their own. The caches refill on demand (explanations), with the same results."""
+    release_token_caches()
+    model.release_caches()
+    pa.default_memory_pool().release_unused()
 
 
 def _identity(inputs: list[str], input_digests: dict, bundle: Bundle, options: TriageOptions, key: bytes | None) -> dict:
@@ -319,8 +344,6 @@ def _check_no_input_overwritten(inputs: list[str], written: list[str]) -> None:
 def _part_schema(how: ChunkScoring):
     if not how.keep_raw:
         return RESULT_SCHEMA
-    import pyarrow as pa
-
     return pa.schema(list(RESULT_SCHEMA) + list(RAW_SCHEMA))
 
 

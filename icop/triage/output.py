@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.feather as feather
 import pyarrow.parquet as pq
@@ -39,7 +40,7 @@ SCORE_COLUMNS = ("probability", "logit", "decision", "keyword_ids")
 ORDERS = ("rank", "input")
 #: Rows held in memory at once while the queue is put in rank order (more only beyond
 #: RANK_WINDOW * MAX_SPILLS names, so that the scratch files open at once stay few).
-RANK_WINDOW = 100_000
+RANK_WINDOW = 50_000
 MAX_SPILLS = 256
 
 
@@ -60,19 +61,70 @@ def output_format(path: str, fmt: str | None) -> str:
 
 
 def ranks(parts: list[Path]) -> np.ndarray:
-    """Rank 1 = highest logit; ties keep input order. One int64 per name is kept; at the peak,
-    three (the logits, the sort order, the ranks)."""
-    logits = (
-        np.concatenate([np.asarray(read_part(p, ["logit"]).column("logit")) for p in parts]) if parts else np.array([], np.int64)
-    )
-    np.negative(logits, out=logits)  # in place: logits are sums of int32 weights, far from the int64 minimum
-    order = np.argsort(logits, kind="stable")
-    del logits
-    ranked = np.empty_like(order)
-    for start in range(0, order.size, _RANK_BLOCK):  # without a whole temporary 1..n array
+    """Rank 1 = highest logit; ties keep input order. int32 below 2**31 names (int64 beyond).
+
+    Where the logits span less than 2**31, each name's (logit, position) is packed into one int64
+    key, sorted in place; the positions then go to int32 inside the keys' own buffer: 8 bytes per
+    name at the peak rather than an argsort's 28. Keys are distinct, so any sort gives the one order."""
+    spans = [_logit_span(part) for part in parts]
+    n = sum(rows for rows, _, _ in spans)
+    low = min((lo for rows, lo, _ in spans if rows), default=0)
+    high = max((hi for rows, _, hi in spans if rows), default=0)
+    if n < 2**31 and high - low < 2**31:
+        keys = _packed_keys(parts, n, high)
+        keys.sort()
+        keys &= 0xFFFFFFFF  # the positions, in rank order
+        order = _narrowed(keys)
+    else:
+        logits = np.concatenate([logits for _, logits in _logits(parts)])
+        np.negative(logits, out=logits)  # in place: sums of int32 weights, far from the int64 minimum
+        order = np.argsort(logits, kind="stable")
+        del logits
+    ranked = np.empty(n, np.int32 if n < 2**31 else np.int64)
+    for start in range(0, n, _RANK_BLOCK):  # ranked[order[i]] = i + 1, without a whole temporary 1..n array
         block = order[start : start + _RANK_BLOCK]
-        ranked[block] = np.arange(start + 1, start + 1 + block.size)
+        ranked[block] = np.arange(start + 1, start + 1 + block.size, dtype=ranked.dtype)
     return ranked
+
+
+def _packed_keys(parts: list[Path], n: int, high: int) -> np.ndarray:
+    """(high - logit) << 32 | position of every name: ascending keys are the rank order."""
+    keys = np.empty(n, np.int64)
+    for start, logits in _logits(parts):
+        key = keys[start : start + logits.size]
+        np.subtract(high, logits, out=key)
+        key <<= 32
+        key |= np.arange(start, start + logits.size, dtype=np.int64)
+    return keys
+
+
+def _narrowed(values: np.ndarray) -> np.ndarray:
+    """int64 values below 2**31 as int32 in the first half of their own buffer, the other half
+    handed back by shrinking it in place (the buffer may move: no view of it may be alive)."""
+    n = values.size
+    narrow = values.view(np.int32)
+    for start in range(0, n, _RANK_BLOCK):  # each block overwrites only values already copied
+        end = min(start + _RANK_BLOCK, n)
+        narrow[start:end] = values[start:end]
+    del narrow
+    values.resize((n + 1) // 2, refcheck=False)
+    return values.view(np.int32)[:n]
+
+
+def _logit_span(part: Path) -> tuple[int, int, int]:
+    """(rows, lowest logit, highest logit) of a chunk file."""
+    logits = read_part(part, ["logit"]).column("logit")
+    bounds = pc.min_max(logits)
+    return logits.length(), bounds["min"].as_py() or 0, bounds["max"].as_py() or 0
+
+
+def _logits(parts: list[Path]) -> Iterator[tuple[int, np.ndarray]]:
+    """(position of the first, int64 logits) of each chunk file."""
+    start = 0
+    for part in parts:
+        logits = np.asarray(read_part(part, ["logit"]).column("logit"), dtype=np.int64)
+        yield start, logits
+        start += logits.size
 
 
 _RANK_BLOCK = 1 << 20

@@ -237,3 +237,43 @@ def test_explanations_come_from_the_scored_chunks_even_from_stdin(tmp_path, name
     ranked = {int(r["rank"]): r for r in csv.DictReader(out.read_text().splitlines())}
     assert [c["logit"] for c in cards] == [int(ranked[k]["logit"]) for k in range(1, 6)]
     assert all(c["exact_sum"]["holds"] for c in cards)
+
+
+def test_a_run_empties_the_token_caches_once_scored_and_they_change_no_byte(tmp_path, names_file, default_bundle):
+    from icop.scoring import BatchScorer
+    from icop.text import normalize
+    from icop.triage import job
+
+    model = default_bundle.model
+    texts = names_file.read_text(encoding="utf-8").splitlines()
+    BatchScorer(model).score(texts)  # warm: the normaliser's caches and the matcher's
+    model.integer_logits_of(normalize.normalize_batch(texts[:500]))  # and the subword encoder's
+
+    def cached():
+        featuriser = model.featuriser()
+        return {
+            "tokens": sum(map(len, normalize._TOKEN_CACHES)),
+            "prepared": normalize._prepare.cache_info().currsize,
+            "subwords": len(featuriser.subwords._cache),
+            "substrings": len(featuriser.matcher._substring_cache),
+        }
+
+    assert all(cached().values()), cached()
+    job.run([str(names_file)], str(tmp_path / "warm.csv"), bundle=default_bundle)
+    assert cached() == {"tokens": 0, "prepared": 0, "subwords": 0, "substrings": 0}
+    job.run([str(names_file)], str(tmp_path / "cold.csv"), bundle=default_bundle)
+    assert (tmp_path / "warm.csv").read_bytes() == (tmp_path / "cold.csv").read_bytes()
+
+
+def test_arrow_allocates_from_the_system_malloc_during_a_run_only(tmp_path, names_file, default_bundle, monkeypatch):
+    import pyarrow as pa
+
+    from icop.triage import job, output
+
+    seen = []
+    real = output.ranks
+    monkeypatch.setattr(output, "ranks", lambda parts: seen.append(pa.default_memory_pool().backend_name) or real(parts))
+    before = pa.default_memory_pool().backend_name
+    job.run([str(names_file)], str(tmp_path / "q.csv"), bundle=default_bundle)
+    assert seen == ["system"]
+    assert pa.default_memory_pool().backend_name == before

@@ -77,15 +77,38 @@ def test_rank_windows_spilled_to_scratch_files_give_the_same_bytes(tmp_path, nam
     assert not list(tmp_path.glob("*.icop-work"))
 
 
+def logit_parts(folder, logits, cuts=(4, 7)):
+    """Chunk files holding only a logit column, cut at ``cuts``."""
+    parts = []
+    for i, (start, end) in enumerate(zip((0, *cuts), (*cuts, len(logits)))):
+        parts.append(folder / f"part{i}.arrow")
+        feather.write_feather(pa.table({"logit": pa.array(logits[start:end], pa.int64())}), parts[-1])
+    return parts
+
+
 def test_ranks_over_several_parts_and_blocks_put_ties_in_input_order(tmp_path, monkeypatch):
     logits = [5, -3, 5, 9, 0, -3, 5, 9, 1, 0, 2]
-    parts = []
-    for i, piece in enumerate((logits[:4], logits[4:7], logits[7:])):
-        parts.append(tmp_path / f"part{i}.arrow")
-        feather.write_feather(pa.table({"logit": pa.array(piece, pa.int64())}), parts[-1])
     monkeypatch.setattr(output, "_RANK_BLOCK", 3)
     expected = [1 + sorted(range(len(logits)), key=lambda i: (-logits[i], i)).index(i) for i in range(len(logits))]
-    assert output.ranks(parts).tolist() == expected == [3, 10, 4, 1, 8, 11, 5, 2, 7, 9, 6]
+    ranked = output.ranks(logit_parts(tmp_path, logits))
+    assert ranked.tolist() == expected == [3, 10, 4, 1, 8, 11, 5, 2, 7, 9, 6]
+    assert ranked.dtype == np.int32  # the output's rank column stays int64 (converted per part)
+
+
+def test_logits_spanning_more_than_the_packed_keys_hold_are_ranked_alike(tmp_path):
+    """Logits 2**31 or more apart cannot share an int64 key with the position: ranked by argsort."""
+    logits = [2**40, -(2**40), 7, 2**40, 7, -(2**40), 0]
+    ranked = output.ranks(logit_parts(tmp_path, logits, cuts=(2, 5)))
+    assert ranked.tolist() == [1, 6, 3, 2, 4, 7, 5]
+    assert ranked.dtype == np.int32
+    # A span of 2**31 - 1 is packed, 2**31 is not (its key would overflow and rank -1 first).
+    assert output.ranks(logit_parts(tmp_path, [2**31 - 2, 0, -1, 2**31 - 2], cuts=(1,))).tolist() == [1, 3, 4, 2]
+    assert output.ranks(logit_parts(tmp_path, [2**31 - 1, 0, -1, 2**31 - 1], cuts=(1,))).tolist() == [1, 3, 4, 2]
+
+
+def test_no_names_have_no_ranks(tmp_path):
+    assert output.ranks([]).tolist() == []
+    assert output.ranks(logit_parts(tmp_path, [], cuts=())).tolist() == []
 
 
 def test_many_windows_are_capped_at_max_spills(tmp_path, names, monkeypatch):
