@@ -212,10 +212,15 @@ def normalize(raw: str | bytes) -> Normalized:
     return Normalized(text, ext, " ".join(norms), " ".join(folds), skel, zawgyi_p, decoding.plus(*counts) if counts else decoding)
 
 
+#: Smaller batches are normalised in Python: building the compiled driver's tables takes longer
+#: than normalising them (a command on a few names starts faster; the results are the same).
+DRIVER_MIN_BATCH = 1000
+
+
 def normalize_batch(raws: Sequence[str | bytes]) -> list[Normalized]:
     """``[normalize(r) for r in raws]``, through the compiled driver when it is built."""
     with gc_paused():
-        driver = batch_driver() if DRIVERS.compiled else None
+        driver = batch_driver() if DRIVERS.compiled and len(raws) >= DRIVER_MIN_BATCH else None
         if driver is None:
             return [normalize(r) for r in raws]
         return driver(raws if type(raws) is list else list(raws))
