@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Start-up time of the ``icop`` command: median wall time of fresh processes.
 
-Runs ``icop explain NAME``, ``icop triage`` on a file of ten names and ``icop --help`` several times each as ``python -m icop`` from a
-folder outside the tree, and prints the median wall time, its range, and the median CPU time
-(user + system), which is what the wall time comes to on an idle machine. With ``--before REV`` it measures
-that git revision too (exported to a temporary folder, with this tree's compiled driver copied
-in), so the two compare like with like on the same machine at the same time. Both trees are
-byte-compiled first, as pip does when it installs a package.
+Runs ``icop explain NAME``, ``icop triage`` on a file of ten names and ``icop --help`` several
+times each as ``python -m icop`` from a folder outside the tree, and prints the median wall time,
+its range, and the median CPU time (user + system), which is what the wall time comes to on an
+idle machine. With ``--before REV`` it measures that git revision too (exported to a temporary
+folder, its compiled drivers built there), so the two compare like with like on the same machine
+at the same time. Both trees are byte-compiled first, as pip does when it installs a package.
 Targets (issues 15, 19): ``icop explain "holiday.jpg"`` under 0.5 s; ``icop triage`` on ten names under 1 s.
 
     python scripts/bench_startup.py --before 3a3f151
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -54,14 +53,15 @@ def _children_cpu() -> float:
 
 
 def export_revision(revision: str, into: Path) -> Path:
-    """The package of ``revision`` as files, with the compiled driver of this tree (it is not in git)."""
-    archive = into / "tree.tar"
+    """The package of ``revision`` as files, with its own compiled drivers built in place (they
+    are not in git, and this tree's may not fit its code); without a setup.py it runs its Python paths."""
+    archive, tree = into / "tree.tar", into / "tree"
     subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", "-o", str(archive), revision], check=True)
     with tarfile.open(archive) as tar:
-        tar.extractall(into / "tree", filter="tar")
-    for built in (ROOT / "icop" / "compiled").glob("_fastpath*.so"):
-        shutil.copy2(built, into / "tree" / "icop" / "compiled" / built.name)
-    return into / "tree"
+        tar.extractall(tree, filter="tar")
+    if (tree / "setup.py").exists():
+        subprocess.run([sys.executable, "setup.py", "-q", "build_ext", "--inplace"], cwd=tree, check=True, capture_output=True)
+    return tree
 
 
 def describe(runs: list[Run]) -> str:
