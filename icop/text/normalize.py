@@ -17,7 +17,8 @@ tests/data/normalize_golden.tsv):
 Each raw token is normalised independently and cached, which makes the pipeline fast on real
 name streams (tokens repeat) and lets every view token be traced back to a span of the raw name.
 :func:`normalize_batch` gives the same results for a batch, walking names and tokens in the
-compiled driver (``icop/_fastpath.pyx``) when it is built.
+compiled driver (``icop/compiled/_fastpath.pyx``) when it is built; that driver decides most new
+tokens from tables generated here, from this definition (:func:`token_tables`).
 """
 
 from __future__ import annotations
